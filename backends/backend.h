@@ -1,0 +1,139 @@
+// The one internal interface every compute backend implements (CPU now; CUDA and HIP later).
+//
+// A Backend owns a device's memory and runs the model's operations on it. The model code in
+// src/model/ is written only against this interface: it allocates activations and states through
+// it, hands it weights to prepare once at load time, and calls the operations below in order. All
+// activations are float32 in device memory; weights keep their stored dtype.
+//
+// The interface is plain virtual C++ so that a backend can later live in its own shared object,
+// loaded at run time and found through one extern "C" factory function (see backend.cpp's
+// registry), as ggml does.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/dtype.h"
+#include "core/model_config.h"
+#include "deltanet/deltanet.h"
+
+namespace dn {
+
+struct TensorView;
+
+// A weight matrix [rows = out features, cols = in features] prepared for a device.
+class DeviceMatrix {
+public:
+    virtual ~DeviceMatrix() = default;
+    int64_t rows = 0;
+    int64_t cols = 0;
+    DType dtype = DType::F32;
+};
+
+// Short causal convolution over one sequence's T rows (channels D, width W) with its tail: the last
+// W-1 inputs before this call, [W-1][D], updated in place. y[t] = act(sum_i w[:, i] * x[t-W+1+i]).
+struct ConvArgs {
+    const float *x = nullptr; int64_t x_stride = 0;
+    float *y = nullptr; int64_t y_stride = 0;
+    const float *weight = nullptr;  // [D][W] on the device
+    float *tail = nullptr;          // [W-1][D]
+    int64_t T = 0;
+    int D = 0;
+    int W = 0;
+    bool silu = true;
+};
+
+// The delta rule over one sequence's rows (see backends/cpu/delta_rule.h for the math).
+struct DeltaArgs {
+    int64_t T = 0;
+    int Hk = 0, Hv = 0, dk = 0, dv = 0;
+    const float *q = nullptr; int64_t q_stride = 0;
+    const float *k = nullptr; int64_t k_stride = 0;
+    const float *v = nullptr; int64_t v_stride = 0;
+    const float *beta = nullptr; int64_t beta_stride = 0;
+    const float *g = nullptr; int64_t g_stride = 0;  // null for plain DeltaNet
+    float *state = nullptr;                          // [Hv][dv][dk]
+    float *o = nullptr; int64_t o_stride = 0;
+    bool chunked = true;                             // false: token-by-token recurrence
+};
+
+// Softmax attention of one sequence's T new rows against its key/value cache. The cache is a ring
+// of `capacity` rows per layer ([capacity][kv_dim] for k and for v); `position` is the number of
+// tokens the sequence had seen before these. Rotary embeddings are applied to q and k here.
+struct AttentionArgs {
+    int64_t T = 0;
+    int64_t position = 0;
+    int num_heads = 0, num_kv_heads = 0, head_dim = 0;
+    int64_t window = 0;        // 0: global
+    double rope_theta = 10000.0;
+    float *q = nullptr; int64_t q_stride = 0;        // rotated in place
+    float *k = nullptr; int64_t k_stride = 0;        // rotated in place
+    const float *v = nullptr; int64_t v_stride = 0;
+    float *k_cache = nullptr;
+    float *v_cache = nullptr;
+    int64_t capacity = 0;
+    float *o = nullptr; int64_t o_stride = 0;        // [T][num_heads * head_dim]
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual const char *name() const = 0;
+
+    // ---- memory (float32 buffers on the device) ----
+    // Throws dn::Error(DN_ERR_OUT_OF_MEMORY) when it cannot allocate.
+    virtual float *alloc(size_t count) = 0;
+    virtual void release(float *buffer) = 0;
+    virtual void zero(float *buffer, size_t count) = 0;
+    virtual void copy(float *dst, const float *src, size_t count) = 0;
+    virtual void upload(float *dst, const float *host_src, size_t count) = 0;
+    virtual void download(float *host_dst, const float *src, size_t count) = 0;
+    // Waits for all queued work.
+    virtual void synchronize() = 0;
+
+    // ---- weights ----
+    virtual std::unique_ptr<DeviceMatrix> prepare_matrix(const TensorView &tensor, dn_precision precision) = 0;
+    // A 1-D (or conv [D,1,W] -> [D][W]) tensor widened to float32 in a buffer from alloc().
+    virtual float *prepare_vector(const TensorView &tensor) = 0;
+
+    // ---- operations ----
+    // out[i] = table[ids[i]] (ids on the host, already range-checked).
+    virtual void embed(const DeviceMatrix &table, const int32_t *ids, int64_t n, float *out) = 0;
+    // y[m, :] (+)= x[m, :] W^T for m < M.
+    virtual void matmul(const float *x, int64_t x_stride, int64_t M, const DeviceMatrix &w, float *y,
+                        int64_t y_stride) = 0;
+    // y = x / rms(x) * weight, rows of `dim`. With `gate`, y *= silu(gate) (fla's FusedRMSNormGated).
+    virtual void rms_norm(const float *x, int64_t x_stride, const float *weight, const float *gate,
+                          int64_t gate_stride, float *y, int64_t y_stride, int64_t rows, int dim,
+                          float eps) = 0;
+    // residual += delta; y = rms_norm(residual) (fla's fused prenorm residual path).
+    virtual void add_rms_norm(float *residual, const float *delta, const float *weight, float *y,
+                              int64_t rows, int dim, float eps) = 0;
+    virtual void add(float *y, const float *x, size_t count) = 0;
+    virtual void short_conv(const ConvArgs &args) = 0;
+    // In place on rows of `heads` vectors of `dim`: optional silu/relu/elu+1, then sum- or
+    // L2-normalisation, then a scale.
+    enum class Norm { None, L2, Sum };
+    virtual void qk_transform(float *x, int64_t stride, int64_t rows, int heads, int dim, QKActivation act,
+                              Norm norm, float scale) = 0;
+    // In place on [rows][heads]: beta = sigmoid(b) * factor, or factor where `b_is_one`.
+    virtual void beta(float *b, int64_t stride, int64_t rows, int heads, float factor, bool b_is_one) = 0;
+    // In place on [rows][heads]: g = -exp(A_log[h]) * softplus(a + dt_bias[h]).
+    virtual void gated_decay(float *a, int64_t stride, int64_t rows, int heads, const float *A_log,
+                             const float *dt_bias) = 0;
+    // out = act(gate) * up on [rows][dim] (swish: SwiGLU; powlu: fla's PowGLU).
+    virtual void glu(const float *gate, const float *up, float *out, int64_t rows, int dim,
+                     MlpActivation act) = 0;
+    virtual void add_bias(float *y, int64_t stride, int64_t rows, const float *bias, int dim) = 0;
+    virtual void delta_rule(const DeltaArgs &args) = 0;
+    virtual void attention(const AttentionArgs &args) = 0;
+};
+
+// The backend of a device string ("cpu"). Backends are process-wide singletons that live until
+// exit. Throws DN_ERR_INVALID_ARGUMENT for a malformed string, DN_ERR_UNSUPPORTED for a device this
+// build has no backend for.
+Backend &backend_for_device(const std::string &device);
+
+}  // namespace dn

@@ -1,0 +1,129 @@
+#include "backends/cpu/cpu_backend.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "backends/cpu/attention.h"
+#include "backends/cpu/delta_rule.h"
+#include "backends/cpu/elementwise.h"
+#include "core/error.h"
+#include "core/safetensors.h"
+
+namespace dn {
+
+namespace {
+
+class CpuBackend final : public Backend {
+public:
+    const char *name() const override { return "cpu"; }
+
+    float *alloc(size_t count) override {
+        // 64-byte alignment for AVX-512 loads; at least one element so that 0 gives a real pointer.
+        const size_t bytes = ((std::max<size_t>(count, 1) * sizeof(float)) + 63) / 64 * 64;
+        void *p = std::aligned_alloc(64, bytes);
+        if (!p) fail(DN_ERR_OUT_OF_MEMORY, "cannot allocate ", bytes, " bytes of host memory");
+        return static_cast<float *>(p);
+    }
+    void release(float *buffer) override { std::free(buffer); }
+    void zero(float *buffer, size_t count) override { std::memset(buffer, 0, count * sizeof(float)); }
+    void copy(float *dst, const float *src, size_t count) override {
+        if (count) std::memmove(dst, src, count * sizeof(float));
+    }
+    void upload(float *dst, const float *src, size_t count) override { copy(dst, src, count); }
+    void download(float *dst, const float *src, size_t count) override { copy(dst, src, count); }
+    void synchronize() override {}
+
+    std::unique_ptr<DeviceMatrix> prepare_matrix(const TensorView &t, dn_precision precision) override {
+        auto m = std::make_unique<CpuMatrix>();
+        m->rows = t.shape.at(0);
+        m->cols = t.numel() / std::max<int64_t>(m->rows, 1);
+        m->precision = precision;
+        if (t.dtype == DType::F32 || t.dtype == DType::BF16) {
+            m->dtype = t.dtype;
+            m->data = t.data;
+        } else {
+            m->dtype = DType::F32;
+            m->owned.reset(new float[size_t(t.numel())]);
+            convert_to_f32(t.dtype, t.data, m->owned.get(), size_t(t.numel()));
+            m->data = m->owned.get();
+        }
+        return m;
+    }
+
+    float *prepare_vector(const TensorView &t) override {
+        float *out = alloc(size_t(t.numel()));
+        convert_to_f32(t.dtype, t.data, out, size_t(t.numel()));
+        return out;
+    }
+
+    void embed(const DeviceMatrix &table, const int32_t *ids, int64_t n, float *out) override {
+        const auto &m = static_cast<const CpuMatrix &>(table);
+        const size_t row_bytes = size_t(m.cols) * dtype_size(m.dtype);
+        for (int64_t i = 0; i < n; ++i)
+            convert_to_f32(m.dtype, static_cast<const char *>(m.data) + size_t(ids[i]) * row_bytes,
+                           out + i * m.cols, size_t(m.cols));
+    }
+
+    void matmul(const float *x, int64_t x_stride, int64_t M, const DeviceMatrix &w, float *y,
+                int64_t y_stride) override {
+        const auto &m = static_cast<const CpuMatrix &>(w);
+        if (M <= cpu::kGemvMaxRows) cpu::gemv(x, x_stride, M, m, y, y_stride);
+        else cpu::matmul_onednn(x, x_stride, M, m, y, y_stride);
+    }
+
+    void rms_norm(const float *x, int64_t x_stride, const float *weight, const float *gate, int64_t gate_stride,
+                  float *y, int64_t y_stride, int64_t rows, int dim, float eps) override {
+        cpu::rms_norm(x, x_stride, weight, gate, gate_stride, y, y_stride, rows, dim, eps);
+    }
+    void add_rms_norm(float *residual, const float *delta, const float *weight, float *y, int64_t rows, int dim,
+                      float eps) override {
+        cpu::add_rms_norm(residual, delta, weight, y, rows, dim, eps);
+    }
+    void add(float *y, const float *x, size_t count) override { cpu::add(y, x, count); }
+    void short_conv(const ConvArgs &args) override { cpu::short_conv(args); }
+    void qk_transform(float *x, int64_t stride, int64_t rows, int heads, int dim, QKActivation act, Norm norm,
+                      float scale) override {
+        cpu::qk_transform(x, stride, rows, heads, dim, act, int(norm), scale);
+    }
+    void beta(float *b, int64_t stride, int64_t rows, int heads, float factor, bool b_is_one) override {
+        cpu::beta(b, stride, rows, heads, factor, b_is_one);
+    }
+    void gated_decay(float *a, int64_t stride, int64_t rows, int heads, const float *A_log,
+                     const float *dt_bias) override {
+        cpu::gated_decay(a, stride, rows, heads, A_log, dt_bias);
+    }
+    void glu(const float *gate, const float *up, float *out, int64_t rows, int dim, MlpActivation act) override {
+        cpu::glu(gate, up, out, rows, dim, act);
+    }
+    void add_bias(float *y, int64_t stride, int64_t rows, const float *bias, int dim) override {
+        cpu::add_bias(y, stride, rows, bias, dim);
+    }
+    void delta_rule(const DeltaArgs &a) override {
+        cpu::DeltaRuleArgs args;
+        args.T = a.T;
+        args.Hk = a.Hk;
+        args.Hv = a.Hv;
+        args.dk = a.dk;
+        args.dv = a.dv;
+        args.q = a.q; args.q_stride = a.q_stride;
+        args.k = a.k; args.k_stride = a.k_stride;
+        args.v = a.v; args.v_stride = a.v_stride;
+        args.beta = a.beta; args.beta_stride = a.beta_stride;
+        args.g = a.g; args.g_stride = a.g_stride;
+        args.state = a.state;
+        args.o = a.o; args.o_stride = a.o_stride;
+        if (a.chunked) cpu::delta_rule_chunked(args);
+        else cpu::delta_rule_recurrent(args);
+    }
+    void attention(const AttentionArgs &args) override { cpu::attention(args); }
+};
+
+}  // namespace
+
+Backend &cpu_backend() {
+    static CpuBackend backend;
+    return backend;
+}
+
+}  // namespace dn

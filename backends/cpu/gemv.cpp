@@ -1,0 +1,192 @@
+// Decode-time matrix products: a few activation rows against a large weight matrix. These are bound
+// by the bytes of W, so the kernel streams W exactly once (widening bfloat16 to float32 in registers,
+// which keeps the math exact) and keeps the activation rows in L1. oneDNN 2.6 cannot multiply float32
+// activations by bfloat16 weights, hence this kernel.
+#include <immintrin.h>
+
+// GCC 12 reports its own _mm512_undefined_* helpers as "maybe uninitialized" (a known false positive).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "backends/cpu/cpu_backend.h"
+
+namespace dn::cpu {
+
+namespace {
+
+constexpr int64_t kRowsPerTask = 16;  // output features per scheduling unit
+
+// Portable fallback: any CPU.
+template <typename LoadW>
+void gemv_generic(const float *x, int64_t x_stride, int64_t M, int64_t K, LoadW load_w, float *y,
+                  int64_t y_stride, int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; ++n)
+        for (int64_t m = 0; m < M; ++m) {
+            const float *xm = x + m * x_stride;
+            float sum = 0.0f;
+            for (int64_t k = 0; k < K; ++k) sum += load_w(n, k) * xm[k];
+            y[m * y_stride + n] = sum;
+        }
+}
+
+// float32 weights: NR rows of W at a time against MR activation rows.
+template <int MR, int NR>
+__attribute__((target("avx512f,avx512bw"))) void gemv_f32_avx512(const float *x, int64_t x_stride, int64_t K,
+                                                                 const float *W, float *y, int64_t y_stride,
+                                                                 int64_t n0, int64_t n1) {
+    const int64_t K16 = K / 16 * 16;
+    const __mmask16 tail = __mmask16((1u << (K - K16)) - 1u);
+    for (int64_t n = n0; n < n1; n += NR) {
+        const int rows = int(std::min<int64_t>(NR, n1 - n));
+        __m512 acc[NR][MR];
+        for (int r = 0; r < NR; ++r)
+            for (int m = 0; m < MR; ++m) acc[r][m] = _mm512_setzero_ps();
+        for (int64_t k = 0; k < K; k += 16) {
+            const __mmask16 mask = k < K16 ? __mmask16(0xffff) : tail;
+            __m512 xv[MR];
+            for (int m = 0; m < MR; ++m) xv[m] = _mm512_maskz_loadu_ps(mask, x + m * x_stride + k);
+            for (int r = 0; r < NR; ++r) {
+                if (r >= rows) break;
+                const __m512 w = _mm512_maskz_loadu_ps(mask, W + (n + r) * K + k);
+                for (int m = 0; m < MR; ++m) acc[r][m] = _mm512_fmadd_ps(w, xv[m], acc[r][m]);
+            }
+        }
+        for (int r = 0; r < rows; ++r)
+            for (int m = 0; m < MR; ++m) y[m * y_stride + n + r] = _mm512_reduce_add_ps(acc[r][m]);
+    }
+}
+
+// bfloat16 weights. A 512-bit load holds 32 weights; shifting each 32-bit lane left by 16 gives the
+// even-indexed ones as float32 and masking off the low half the odd-indexed ones, with no shuffles.
+// The activations are split once per call into matching even/odd halves (xe, xo: K/2 each, K even)
+// and read from L1 by the FMAs, which leaves the registers to the accumulators.
+template <int MR, int NR>
+__attribute__((target("avx512f,avx512bw"), always_inline)) inline void bf16_step(
+    const float *xe, const float *xo, int64_t half_stride, const uint16_t *w_row, int64_t K, int64_t k,
+    __mmask16 mask, int rows, __m512 (&acc)[NR][MR]) {
+    const __m512i high = _mm512_set1_epi32(int(0xffff0000u));
+    const int64_t h = k / 2;
+    for (int r = 0; r < NR; ++r) {
+        if (r >= rows) break;
+        const __m512i bits = _mm512_maskz_loadu_epi32(mask, w_row + r * K + k);
+        const __m512 even_w = _mm512_castsi512_ps(_mm512_slli_epi32(bits, 16));
+        const __m512 odd_w = _mm512_castsi512_ps(_mm512_and_si512(bits, high));
+        for (int m = 0; m < MR; ++m) {
+            acc[r][m] = _mm512_fmadd_ps(even_w, _mm512_maskz_loadu_ps(mask, xe + m * half_stride + h), acc[r][m]);
+            acc[r][m] = _mm512_fmadd_ps(odd_w, _mm512_maskz_loadu_ps(mask, xo + m * half_stride + h), acc[r][m]);
+        }
+    }
+}
+
+template <int MR, int NR>
+__attribute__((target("avx512f,avx512bw"))) void gemv_bf16_avx512(const float *xe, const float *xo,
+                                                                  int64_t half_stride, int64_t K,
+                                                                  const uint16_t *W, float *y, int64_t y_stride,
+                                                                  int64_t n0, int64_t n1) {
+    const int64_t K32 = K / 32 * 32;
+    const __mmask16 tail = __mmask16((1u << ((K - K32) / 2)) - 1u);
+    for (int64_t n = n0; n < n1; n += NR) {
+        const int rows = int(std::min<int64_t>(NR, n1 - n));
+        const uint16_t *w_row = W + n * K;
+        __m512 acc[NR][MR];
+        for (int r = 0; r < NR; ++r)
+            for (int m = 0; m < MR; ++m) acc[r][m] = _mm512_setzero_ps();
+        for (int64_t k = 0; k < K32; k += 32) {
+            for (int r = 0; r < rows; ++r) _mm_prefetch(reinterpret_cast<const char *>(w_row + r * K + k) + 1024, _MM_HINT_T0);
+            bf16_step<MR, NR>(xe, xo, half_stride, w_row, K, k, __mmask16(0xffff), rows, acc);
+        }
+        if (K32 < K) bf16_step<MR, NR>(xe, xo, half_stride, w_row, K, K32, tail, rows, acc);
+        for (int r = 0; r < rows; ++r)
+            for (int m = 0; m < MR; ++m) y[m * y_stride + n + r] = _mm512_reduce_add_ps(acc[r][m]);
+    }
+}
+
+bool has_avx512() {
+    static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+    return yes;
+}
+
+// Dispatch on the number of activation rows; fewer rows leave registers for more weight rows.
+template <int MR>
+void f32_rows(const float *x, int64_t xs, int64_t K, const float *W, float *y, int64_t ys, int64_t n0, int64_t n1) {
+    constexpr int NR = MR <= 2 ? 4 : MR <= 4 ? 2 : 1;
+    gemv_f32_avx512<MR, NR>(x, xs, K, W, y, ys, n0, n1);
+}
+template <int MR>
+void bf16_rows(const float *xe, const float *xo, int64_t hs, int64_t K, const uint16_t *W, float *y, int64_t ys,
+               int64_t n0, int64_t n1) {
+    constexpr int NR = MR <= 2 ? 4 : MR <= 4 ? 4 : 2;
+    gemv_bf16_avx512<MR, NR>(xe, xo, hs, K, W, y, ys, n0, n1);
+}
+
+void avx512_rows(const float *x, int64_t x_stride, const float *xe, const float *xo, int64_t half_stride,
+                 int64_t M, const CpuMatrix &w, float *y, int64_t y_stride, int64_t n0, int64_t n1) {
+    const int64_t K = w.cols;
+    if (w.dtype == DType::F32) {
+        const auto *W = static_cast<const float *>(w.data);
+        switch (M) {
+            case 1: f32_rows<1>(x, x_stride, K, W, y, y_stride, n0, n1); return;
+            case 2: f32_rows<2>(x, x_stride, K, W, y, y_stride, n0, n1); return;
+            case 3: f32_rows<3>(x, x_stride, K, W, y, y_stride, n0, n1); return;
+            case 4: f32_rows<4>(x, x_stride, K, W, y, y_stride, n0, n1); return;
+            case 5: f32_rows<5>(x, x_stride, K, W, y, y_stride, n0, n1); return;
+            case 6: f32_rows<6>(x, x_stride, K, W, y, y_stride, n0, n1); return;
+            case 7: f32_rows<7>(x, x_stride, K, W, y, y_stride, n0, n1); return;
+            default: f32_rows<8>(x, x_stride, K, W, y, y_stride, n0, n1); return;
+        }
+    }
+    const auto *W = static_cast<const uint16_t *>(w.data);
+    switch (M) {
+        case 1: bf16_rows<1>(xe, xo, half_stride, K, W, y, y_stride, n0, n1); return;
+        case 2: bf16_rows<2>(xe, xo, half_stride, K, W, y, y_stride, n0, n1); return;
+        case 3: bf16_rows<3>(xe, xo, half_stride, K, W, y, y_stride, n0, n1); return;
+        case 4: bf16_rows<4>(xe, xo, half_stride, K, W, y, y_stride, n0, n1); return;
+        case 5: bf16_rows<5>(xe, xo, half_stride, K, W, y, y_stride, n0, n1); return;
+        case 6: bf16_rows<6>(xe, xo, half_stride, K, W, y, y_stride, n0, n1); return;
+        case 7: bf16_rows<7>(xe, xo, half_stride, K, W, y, y_stride, n0, n1); return;
+        default: bf16_rows<8>(xe, xo, half_stride, K, W, y, y_stride, n0, n1); return;
+    }
+}
+
+}  // namespace
+
+void gemv(const float *x, int64_t x_stride, int64_t M, const CpuMatrix &w, float *y, int64_t y_stride) {
+    const int64_t N = w.rows, K = w.cols;
+    const bool fast = has_avx512() && (w.dtype == DType::F32 || K % 2 == 0);
+    if (!fast) {
+        const auto *W32 = static_cast<const float *>(w.data);
+        const auto *W16 = static_cast<const uint16_t *>(w.data);
+        auto load = [&](int64_t n, int64_t k) {
+            return w.dtype == DType::F32 ? W32[n * K + k] : bf16_to_f32(W16[n * K + k]);
+        };
+#pragma omp parallel for schedule(static) if (N * K > 65536)
+        for (int64_t n0 = 0; n0 < N; n0 += kRowsPerTask)
+            gemv_generic(x, x_stride, M, K, load, y, y_stride, n0, std::min(N, n0 + kRowsPerTask));
+        return;
+    }
+    // Even/odd split of the activations for the bfloat16 kernel (small: M x K floats).
+    thread_local std::vector<float> split;
+    const int64_t half = K / 2;
+    float *xe = nullptr, *xo = nullptr;
+    if (w.dtype == DType::BF16) {
+        split.resize(size_t(2 * M * half));
+        xe = split.data();
+        xo = xe + M * half;
+        for (int64_t m = 0; m < M; ++m)
+            for (int64_t i = 0; i < half; ++i) {
+                xe[m * half + i] = x[m * x_stride + 2 * i];
+                xo[m * half + i] = x[m * x_stride + 2 * i + 1];
+            }
+    }
+    const int64_t tasks = (N + kRowsPerTask - 1) / kRowsPerTask;
+#pragma omp parallel for schedule(static) if (N * K > 65536)
+    for (int64_t t = 0; t < tasks; ++t) {
+        const int64_t n0 = t * kRowsPerTask, n1 = std::min(N, n0 + kRowsPerTask);
+        avx512_rows(x, x_stride, xe, xo, half, M, w, y, y_stride, n0, n1);
+    }
+}
+
+}  // namespace dn::cpu

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages libdeltanet needs to build and test (run as root, or with sudo).
+#   oneDNN: CPU matrix products        nlohmann-json: config.json and safetensors headers
+#   CLI11: the deltanet command line    GoogleTest: the test suite
+set -euo pipefail
+packages=(cmake make g++ pkg-config libdnnl-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev binutils)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi

@@ -1,0 +1,252 @@
+#include "model/forward.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+
+namespace dn {
+
+namespace {
+
+// Rows (tokens) processed per pass through the layers. Long prompts are cut into blocks of this
+// many tokens (a multiple of the delta rule's chunk of 64) so that scratch memory stays bounded.
+constexpr int64_t kMaxRowsPerPass = 1024;
+
+// Offsets of the activation buffers of one pass inside the workspace.
+struct Buffers {
+    float *h, *x, *q, *k, *v, *b, *a, *gate, *o, *y, *mlp_gate, *mlp_up, *logits;
+    int64_t q_ld, k_ld, v_ld, heads_ld, o_ld;
+
+    static size_t layout(const ModelConfig &c, int64_t rows, int64_t logit_rows, float *base, Buffers *out) {
+        int64_t max_kv = 0;
+        for (const auto &a : c.attention)
+            if (a) max_kv = std::max<int64_t>(max_kv, int64_t(a->num_kv_heads) * a->head_dim);
+        const int64_t H = c.hidden_size;
+        Buffers b{};
+        b.q_ld = std::max<int64_t>(c.key_dim, H);
+        b.k_ld = std::max<int64_t>(c.key_dim, max_kv);
+        b.v_ld = std::max<int64_t>(c.value_dim, max_kv);
+        b.heads_ld = c.num_v_heads;
+        b.o_ld = std::max<int64_t>(c.value_dim, H);
+        size_t offset = 0;
+        auto take = [&](float *&p, int64_t width, int64_t r) {
+            p = base ? base + offset : nullptr;
+            offset += size_t((width * r + 15) / 16 * 16);  // 64-byte aligned pieces
+        };
+        take(b.h, H, rows);
+        take(b.x, H, rows);
+        take(b.q, b.q_ld, rows);
+        take(b.k, b.k_ld, rows);
+        take(b.v, b.v_ld, rows);
+        take(b.b, b.heads_ld, rows);
+        take(b.a, b.heads_ld, rows);
+        take(b.gate, c.use_gate ? c.value_dim : 0, rows);
+        take(b.o, b.o_ld, rows);
+        take(b.y, H, rows);
+        take(b.mlp_gate, c.intermediate_size, rows);
+        take(b.mlp_up, c.intermediate_size, rows);
+        take(b.logits, c.vocab_size, logit_rows);
+        if (out) *out = b;
+        return offset;
+    }
+};
+
+struct Span {
+    State *state;
+    const int32_t *tokens;
+    int64_t n;
+    int64_t row;  // first row in the pass
+};
+
+void delta_mixer(const Model &model, int layer, const std::vector<Span> &spans, int64_t R, const Buffers &B) {
+    Backend &be = model.backend();
+    const ModelConfig &c = model.config();
+    const DeltaLayerWeights &w = model.layer(layer).delta;
+    const bool gated = c.family == DN_FAMILY_GATED_DELTANET;
+    const int64_t H = c.hidden_size;
+
+    be.matmul(B.x, H, R, *w.q_proj, B.q, B.q_ld);
+    be.matmul(B.x, H, R, *w.k_proj, B.k, B.k_ld);
+    be.matmul(B.x, H, R, *w.v_proj, B.v, B.v_ld);
+    if (w.b_proj) be.matmul(B.x, H, R, *w.b_proj, B.b, B.heads_ld);
+    if (w.a_proj) be.matmul(B.x, H, R, *w.a_proj, B.a, B.heads_ld);
+    if (w.g_proj) be.matmul(B.x, H, R, *w.g_proj, B.gate, c.value_dim);
+
+    // q and k pass through SiLU when the config says so (always for Gated DeltaNet), v always.
+    const bool qk_silu = gated || c.qk_activation == QKActivation::Silu;
+    if (c.use_short_conv) {
+        for (const Span &s : spans) {
+            const LayerState &st = s.state->layer(layer);
+            auto conv = [&](float *x, int64_t ld, const float *weight, float *tail, int D, bool silu) {
+                ConvArgs a;
+                a.x = x + s.row * ld; a.x_stride = ld;
+                a.y = x + s.row * ld; a.y_stride = ld;
+                a.weight = weight; a.tail = tail;
+                a.T = s.n; a.D = D; a.W = c.conv_size; a.silu = silu;
+                be.short_conv(a);
+            };
+            conv(B.q, B.q_ld, w.q_conv, st.q_tail, c.key_dim, qk_silu);
+            conv(B.k, B.k_ld, w.k_conv, st.k_tail, c.key_dim, qk_silu);
+            conv(B.v, B.v_ld, w.v_conv, st.v_tail, c.value_dim, true);
+        }
+    } else {
+        be.qk_transform(B.v, B.v_ld, R, 1, c.value_dim, QKActivation::Silu, Backend::Norm::None, 1.0f);
+    }
+    // The remaining activation (SiLU already applied above when there is a convolution), the
+    // normalisation and, for q, the 1/sqrt(dk) scale of the delta-rule kernels.
+    QKActivation act = c.qk_activation;
+    if (qk_silu) act = c.use_short_conv ? QKActivation::Identity : QKActivation::Silu;
+    const Backend::Norm norm = c.qk_norm == QKNorm::L2 ? Backend::Norm::L2 : Backend::Norm::Sum;
+    const float scale = float(1.0 / std::sqrt(double(c.head_k_dim)));
+    be.qk_transform(B.q, B.q_ld, R, c.num_k_heads, c.head_k_dim, act, norm, scale);
+    be.qk_transform(B.k, B.k_ld, R, c.num_k_heads, c.head_k_dim, act, norm, 1.0f);
+
+    const float beta_factor = c.allow_neg_eigval ? 2.0f : 1.0f;
+    be.beta(B.b, B.heads_ld, R, c.num_v_heads, beta_factor, !w.b_proj);
+    if (gated) be.gated_decay(B.a, B.heads_ld, R, c.num_v_heads, w.A_log, w.dt_bias);
+
+    for (const Span &s : spans) {
+        DeltaArgs a;
+        a.T = s.n;
+        a.Hk = c.num_k_heads; a.Hv = c.num_v_heads; a.dk = c.head_k_dim; a.dv = c.head_v_dim;
+        a.q = B.q + s.row * B.q_ld; a.q_stride = B.q_ld;
+        a.k = B.k + s.row * B.k_ld; a.k_stride = B.k_ld;
+        a.v = B.v + s.row * B.v_ld; a.v_stride = B.v_ld;
+        a.beta = B.b + s.row * B.heads_ld; a.beta_stride = B.heads_ld;
+        if (gated) { a.g = B.a + s.row * B.heads_ld; a.g_stride = B.heads_ld; }
+        a.state = s.state->layer(layer).S;
+        a.o = B.o + s.row * c.value_dim; a.o_stride = c.value_dim;
+        a.chunked = s.n > 1;
+        be.delta_rule(a);
+    }
+
+    // Per-head output norm (gated by silu(g_proj x) when use_gate), then the output projection.
+    const int64_t head_rows = R * c.num_v_heads;
+    be.rms_norm(B.o, c.head_v_dim, w.o_norm, w.g_proj ? B.gate : nullptr, c.head_v_dim, B.o, c.head_v_dim,
+                head_rows, c.head_v_dim, c.norm_eps);
+    be.matmul(B.o, c.value_dim, R, *w.o_proj, B.y, H);
+}
+
+void attention_mixer(const Model &model, int layer, const std::vector<Span> &spans, int64_t R, const Buffers &B) {
+    Backend &be = model.backend();
+    const ModelConfig &c = model.config();
+    const AttentionConfig &cfg = *c.attention[size_t(layer)];
+    const AttentionLayerWeights &w = model.layer(layer).attention;
+    const int64_t H = c.hidden_size;
+    const int kv = cfg.num_kv_heads * cfg.head_dim;
+
+    be.matmul(B.x, H, R, *w.q_proj, B.q, B.q_ld);
+    be.matmul(B.x, H, R, *w.k_proj, B.k, B.k_ld);
+    be.matmul(B.x, H, R, *w.v_proj, B.v, B.v_ld);
+    if (w.q_bias) {
+        be.add_bias(B.q, B.q_ld, R, w.q_bias, int(H));
+        be.add_bias(B.k, B.k_ld, R, w.k_bias, kv);
+        be.add_bias(B.v, B.v_ld, R, w.v_bias, kv);
+    }
+    for (const Span &s : spans) {
+        const LayerState &st = s.state->layer(layer);
+        AttentionArgs a;
+        a.T = s.n;
+        a.position = s.state->position();
+        a.num_heads = cfg.num_heads; a.num_kv_heads = cfg.num_kv_heads; a.head_dim = cfg.head_dim;
+        a.window = cfg.window_size;
+        a.rope_theta = cfg.rope_theta;
+        a.q = B.q + s.row * B.q_ld; a.q_stride = B.q_ld;
+        a.k = B.k + s.row * B.k_ld; a.k_stride = B.k_ld;
+        a.v = B.v + s.row * B.v_ld; a.v_stride = B.v_ld;
+        a.k_cache = st.k_cache; a.v_cache = st.v_cache; a.capacity = st.capacity;
+        a.o = B.o + s.row * H; a.o_stride = H;
+        be.attention(a);
+    }
+    be.matmul(B.o, H, R, *w.o_proj, B.y, H);
+}
+
+// One pass of the layers over spans whose rows fit in one set of buffers.
+void run_pass(const Model &model, const std::vector<Span> &spans, int64_t R, LogitRows rows, float *logits,
+              Workspace &workspace) {
+    Backend &be = model.backend();
+    const ModelConfig &c = model.config();
+    const int64_t H = c.hidden_size;
+    const int64_t logit_rows = rows == LogitRows::All ? R : rows == LogitRows::Last ? int64_t(spans.size()) : 0;
+    Buffers B;
+    const size_t floats = Buffers::layout(c, R, logit_rows, nullptr, nullptr);
+    Buffers::layout(c, R, logit_rows, workspace.get(be, floats), &B);
+
+    // Everything that can fail for lack of memory has been allocated: states change from here on.
+    for (const Span &s : spans) be.embed(model.embeddings(), s.tokens, s.n, B.h + s.row * H);
+    for (int i = 0; i < c.num_layers; ++i) {
+        const LayerWeights &L = model.layer(i);
+        be.rms_norm(B.h, H, L.attn_norm, nullptr, 0, B.x, H, R, int(H), c.norm_eps);
+        if (c.is_attention_layer(i)) attention_mixer(model, i, spans, R, B);
+        else delta_mixer(model, i, spans, R, B);
+        be.add_rms_norm(B.h, B.y, L.mlp_norm, B.x, R, int(H), c.norm_eps);
+        be.matmul(B.x, H, R, *L.gate_proj, B.mlp_gate, c.intermediate_size);
+        be.matmul(B.x, H, R, *L.up_proj, B.mlp_up, c.intermediate_size);
+        be.glu(B.mlp_gate, B.mlp_up, B.mlp_gate, R, c.intermediate_size, c.mlp_activation);
+        be.matmul(B.mlp_gate, c.intermediate_size, R, *L.down_proj, B.y, H);
+        be.add(B.h, B.y, size_t(R * H));
+    }
+    for (const Span &s : spans) s.state->advance(s.n);
+
+    if (rows == LogitRows::None) return;
+    if (rows == LogitRows::All) {
+        be.rms_norm(B.h, H, model.final_norm(), nullptr, 0, B.x, H, R, int(H), c.norm_eps);
+    } else {
+        for (size_t i = 0; i < spans.size(); ++i) {
+            const int64_t last = spans[i].row + spans[i].n - 1;
+            be.rms_norm(B.h + last * H, H, model.final_norm(), nullptr, 0, B.x + int64_t(i) * H, H, 1, int(H),
+                        c.norm_eps);
+        }
+    }
+    be.matmul(B.x, H, logit_rows, model.lm_head(), B.logits, c.vocab_size);
+    be.download(logits, B.logits, size_t(logit_rows * c.vocab_size));
+}
+
+}  // namespace
+
+Workspace::~Workspace() {
+    if (buffer_) backend_->release(buffer_);
+}
+
+float *Workspace::get(Backend &backend, size_t count) {
+    if (buffer_ && (backend_ != &backend || capacity_ < count)) {
+        backend_->release(buffer_);
+        buffer_ = nullptr;
+        capacity_ = 0;
+    }
+    if (!buffer_) {
+        buffer_ = backend.alloc(count);
+        backend_ = &backend;
+        capacity_ = count;
+    }
+    return buffer_;
+}
+
+void run_forward(const Model &model, const std::vector<Sequence> &sequences, LogitRows rows, float *logits,
+                 Workspace &workspace) {
+    const int64_t V = model.config().vocab_size;
+    if (sequences.size() == 1) {
+        // One sequence: blocks of at most kMaxRowsPerPass tokens, the state carried between them.
+        const Sequence &s = sequences[0];
+        for (int64_t start = 0; start < s.n; start += kMaxRowsPerPass) {
+            const int64_t n = std::min(kMaxRowsPerPass, s.n - start);
+            const bool last_block = start + n == s.n;
+            LogitRows block_rows = rows == LogitRows::All ? LogitRows::All
+                                   : (rows == LogitRows::Last && last_block) ? LogitRows::Last
+                                                                             : LogitRows::None;
+            float *out = rows == LogitRows::All ? logits + start * V : logits;
+            run_pass(model, {Span{s.state, s.tokens + start, n, 0}}, n, block_rows, out, workspace);
+        }
+        return;
+    }
+    std::vector<Span> spans;
+    int64_t row = 0;
+    for (const Sequence &s : sequences) {
+        spans.push_back(Span{s.state, s.tokens, s.n, row});
+        row += s.n;
+    }
+    run_pass(model, spans, row, rows, logits, workspace);
+}
+
+}  // namespace dn
