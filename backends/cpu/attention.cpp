@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include <omp.h>
+
 namespace dn::cpu {
 
 void apply_rope(float *x, int heads, int head_dim, int64_t position, double theta) {
@@ -50,9 +52,11 @@ void attention(const AttentionArgs &a) {
     }
 
     const float scale = float(1.0 / std::sqrt(double(D)));
+    // One row of scores per thread, allocated here: nothing may throw inside the parallel region.
+    std::vector<float> all_scores(static_cast<size_t>(rows) * size_t(omp_get_max_threads()));
 #pragma omp parallel
     {
-        std::vector<float> scores(static_cast<size_t>(rows));
+        float *scores = all_scores.data() + size_t(rows) * size_t(omp_get_thread_num());
 #pragma omp for collapse(2) schedule(static)
         for (int64_t t = 0; t < T; ++t) {
             for (int h = 0; h < a.num_heads; ++h) {
@@ -65,19 +69,19 @@ void attention(const AttentionArgs &a) {
                     const float *k = keys.data() + r * kv_dim + int64_t(kvh) * D;
                     float dot = 0.0f;
                     for (int d = 0; d < D; ++d) dot += q[d] * k[d];
-                    scores[size_t(r)] = dot * scale;
-                    max_score = std::max(max_score, scores[size_t(r)]);
+                    scores[r] = dot * scale;
+                    max_score = std::max(max_score, scores[r]);
                 }
                 double total = 0.0;
                 for (int64_t r = lo; r <= last; ++r) {
-                    scores[size_t(r)] = std::exp(scores[size_t(r)] - max_score);
-                    total += scores[size_t(r)];
+                    scores[r] = std::exp(scores[r] - max_score);
+                    total += scores[r];
                 }
                 const float inv_total = float(1.0 / total);
                 float *o = a.o + t * a.o_stride + int64_t(h) * D;
                 std::fill_n(o, D, 0.0f);
                 for (int64_t r = lo; r <= last; ++r) {
-                    const float p = scores[size_t(r)] * inv_total;
+                    const float p = scores[r] * inv_total;
                     const float *v = values.data() + r * kv_dim + int64_t(kvh) * D;
                     for (int d = 0; d < D; ++d) o[d] += p * v[d];
                 }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace dn::cpu {
 
@@ -35,5 +36,22 @@ void delta_rule_recurrent(const DeltaRuleArgs &args);
 // Chunkwise-parallel form with chunks of `chunk` tokens (the last may be shorter). Same result as
 // delta_rule_recurrent up to float rounding. Heads run in parallel.
 void delta_rule_chunked(const DeltaRuleArgs &args, int chunk = 64);
+
+// One compiled variant of both kernels, for one instruction set. `chunked` takes scratch memory of
+// delta_rule_chunk_scratch_floats(chunk, dk, dv) floats for each of omp_get_max_threads() threads.
+struct DeltaRuleKernels {
+    const char *isa;  // "avx512", "avx2" or "generic"
+    void (*recurrent)(const DeltaRuleArgs &args);
+    void (*chunked)(const DeltaRuleArgs &args, int chunk, float *scratch, int64_t scratch_floats_per_thread);
+};
+
+// The variants this CPU can run, best first; the functions above use the first.
+const std::vector<DeltaRuleKernels> &delta_rule_variants();
+
+// The same two entry points with a chosen variant (tests check every one the CPU supports).
+void delta_rule_recurrent(const DeltaRuleArgs &args, const DeltaRuleKernels &variant);
+void delta_rule_chunked(const DeltaRuleArgs &args, int chunk, const DeltaRuleKernels &variant);
+
+int64_t delta_rule_chunk_scratch_floats(int64_t chunk, int64_t dk, int64_t dv);
 
 }  // namespace dn::cpu

@@ -10,7 +10,7 @@ using namespace dn::api;
 namespace {
 
 void check_pairing(const dn_stream *stream, const dn_model *model, const dn_state *state) {
-    if (state->state->model().fingerprint() != model->model->fingerprint() || &state->state->model() != model->model.get())
+    if (&state->state->model() != model->model.get())
         fail(DN_ERR_STATE_MISMATCH, "the state was created for another model");
     if (stream->backend != &model->model->backend())
         fail(DN_ERR_STATE_MISMATCH, "the stream is on device '", stream->device, "' but the model is on '",
@@ -46,8 +46,9 @@ dn_status dn_forward(dn_stream *stream, const dn_model *model, dn_state *state, 
         require(state, "state");
         require(tokens, "tokens");
         if (n_tokens == 0) fail(DN_ERR_INVALID_ARGUMENT, "n_tokens is 0");
-        if (mode != DN_LOGITS_NONE && mode != DN_LOGITS_LAST && mode != DN_LOGITS_ALL)
-            fail(DN_ERR_INVALID_ARGUMENT, "logits mode ", int(mode), " is not a dn_logits_mode");
+        const auto raw_mode = raw_enum(mode);
+        if (raw_mode != DN_LOGITS_NONE && raw_mode != DN_LOGITS_LAST && raw_mode != DN_LOGITS_ALL)
+            fail(DN_ERR_INVALID_ARGUMENT, "logits mode ", int64_t(raw_mode), " is not a dn_logits_mode");
         check_pairing(stream, model, state);
         const size_t vocab = size_t(model->model->config().vocab_size);
         if (n_tokens > std::numeric_limits<size_t>::max() / vocab / 4)

@@ -42,8 +42,10 @@ dn_status dn_model_load(dn_stream *stream, const char *path, const dn_model_opti
                           "dn_model_options");
         LoadOptions load;
         if (options) {
-            if (options->precision != DN_PRECISION_EXACT && options->precision != DN_PRECISION_FAST)
-                fail(DN_ERR_INVALID_ARGUMENT, "dn_model_options.precision is ", int(options->precision));
+            const auto precision = raw_enum(options->precision);
+            if (precision != DN_PRECISION_EXACT && precision != DN_PRECISION_FAST)
+                fail(DN_ERR_INVALID_ARGUMENT, "dn_model_options.precision is ", int64_t(precision),
+                     ", not a dn_precision");
             load.precision = options->precision;
             load.progress = options->progress;
             load.progress_user_data = options->progress_user_data;

@@ -2,7 +2,9 @@
 // into a status and the thread's last-error message. Nothing escapes into C callers.
 #pragma once
 
+#include <cstring>
 #include <new>
+#include <type_traits>
 #include <string>
 
 #include "core/error.h"
@@ -41,6 +43,16 @@ void check_struct_size(const Options *options, size_t minimum, const char *what)
     if (options && ((options->struct_size) < minimum || (options->struct_size) > (1u << 16)))
         fail(DN_ERR_INVALID_ARGUMENT, what, ".struct_size is ", options->struct_size,
              "; initialise it with ", what, "_init()");
+}
+
+// Reads an enum that came from C as its raw integer. C callers may pass any int; loading it as
+// the C++ enum type would be undefined for values outside the enumerators, so validate the bits.
+template <typename Enum>
+std::underlying_type_t<Enum> raw_enum(const Enum &value) noexcept {
+    std::underlying_type_t<Enum> raw;
+    static_assert(sizeof raw == sizeof value);
+    std::memcpy(&raw, &value, sizeof raw);
+    return raw;
 }
 
 }  // namespace dn::api

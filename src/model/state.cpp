@@ -18,8 +18,8 @@ namespace {
 //  24  u64      layout hash (shapes and cache capacities)
 //  32  i64      position
 //  40  u64      payload bytes
-//  48  u64      FNV-1a of bytes [0, 48) and of the payload
-//  56  u64      reserved (0)
+//  48  u64      FNV-1a of bytes [0, 48), [56, 64) and of the payload
+//  56  u64      reserved (0; covered by the checksum so that no header byte goes unchecked)
 //  64  payload: the state's floats
 constexpr char kMagic[8] = {'D', 'N', 'S', 'T', 'A', 'T', 'E', '\0'};
 constexpr uint32_t kVersion = 1;
@@ -40,6 +40,7 @@ static_assert(sizeof(BlobHeader) == kHeaderBytes);
 
 uint64_t blob_checksum(const BlobHeader &h, const void *payload) {
     uint64_t sum = fnv1a64(&h, offsetof(BlobHeader, checksum));
+    sum = fnv1a64(&h.reserved, sizeof h.reserved, sum);
     return fnv1a64(payload, h.payload_bytes, sum);
 }
 
@@ -146,6 +147,7 @@ void State::load(const void *blob, size_t size) {
         fail(DN_ERR_STATE_CORRUPT, "not a libdeltanet state blob (bad magic)");
     if (h.version != kVersion || h.header_bytes != kHeaderBytes)
         fail(DN_ERR_STATE_CORRUPT, "state blob format version ", h.version, " is not the supported ", kVersion);
+    if (h.reserved != 0) fail(DN_ERR_STATE_CORRUPT, "state blob has a non-zero reserved header field");
     if (h.payload_bytes != size - kHeaderBytes)
         fail(DN_ERR_STATE_CORRUPT, "state blob is ", size, " bytes but its header says ",
              h.payload_bytes + kHeaderBytes);
@@ -156,8 +158,8 @@ void State::load(const void *blob, size_t size) {
         fail(DN_ERR_STATE_MISMATCH, "state blob was saved from another model");
     if (h.layout_hash != layout_hash() || h.payload_bytes != floats_ * sizeof(float))
         fail(DN_ERR_STATE_MISMATCH, "state blob was saved from a state with other options (max_context)");
-    if (h.position < 0 || h.position > max_context_ + (room() == std::numeric_limits<int64_t>::max()
-                                                         ? std::numeric_limits<int64_t>::max() / 2 : 0))
+    const bool bounded = room() != std::numeric_limits<int64_t>::max();  // has a global-attention cache
+    if (h.position < 0 || (bounded && h.position > max_context_))
         fail(DN_ERR_STATE_CORRUPT, "state blob has an impossible position ", h.position);
     std::vector<float> staging(floats_);  // payload may be unaligned
     std::memcpy(staging.data(), payload, h.payload_bytes);
