@@ -1,0 +1,217 @@
+// deltanet bench MODEL_DIR: prefill and decode speed, set against floors measured on this machine
+// (memory bandwidth for decode, GEMM throughput for prefill).
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/machine_floors.h"
+
+namespace dn::cli {
+
+namespace {
+
+struct BenchOptions {
+    std::string model_dir;
+    int64_t prompt_tokens = 512;
+    int64_t decode_tokens = 32;
+    int64_t batch = 1;
+    int repeats = 3;
+    dn_precision precision = DN_PRECISION_EXACT;
+    int64_t copy_mib = 1024;
+    bool skip_floors = false;
+};
+
+constexpr long kGemmM = 2048, kGemmN = 4096, kGemmK = 4096;
+
+struct Floors {
+    double bandwidth_gbs = 0;  // bytes read + written per second / 1e9
+    double f32_gflops = -1;    // negative: not measured or unavailable
+    double bf16_gflops = -1;
+    std::string f32_why, bf16_why;  // why a peak could not be measured
+};
+
+struct Timings {
+    double prefill_seconds = 0;  // best run
+    double decode_seconds_per_token = 0;
+    double batch_seconds_per_step = 0;
+};
+
+Timings time_model(const BenchOptions &options, const LoadedModel &loaded, int32_t vocab) {
+    dn_stream *stream = loaded.stream.get();
+    const dn_model *model = loaded.model.get();
+    const size_t T = size_t(options.prompt_tokens);
+    const size_t D = size_t(options.decode_tokens);
+    const size_t B = size_t(options.batch);
+    Timings timings;
+
+    // Fixed seed: every run of bench feeds the same prompt.
+    std::mt19937_64 rng(20240601);
+    std::vector<int32_t> prompt(T);
+    for (int32_t &id : prompt) id = int32_t(rng() % uint64_t(vocab));
+
+    // Each state sees the prompt, one warm-up token and D timed tokens.
+    const int64_t context = int64_t(T + D + 1);
+    StatePtr state = new_state(model, context);
+    std::vector<float> logits(size_t(vocab) * B);
+
+    std::fprintf(stderr, "prefill: %zu tokens, warm-up + best of %d\n", T, options.repeats);
+    timings.prefill_seconds = 1e30;
+    for (int r = 0; r <= options.repeats; ++r) {
+        check(dn_state_reset(state.get()));
+        const double start = now_seconds();
+        check(dn_forward(stream, model, state.get(), prompt.data(), T, DN_LOGITS_LAST, logits.data(), size_t(vocab)));
+        const double seconds = now_seconds() - start;
+        if (r > 0) timings.prefill_seconds = std::min(timings.prefill_seconds, seconds);
+    }
+
+    // Batched decode starts from copies of the prefilled state, taken before single decode moves it on.
+    std::vector<StatePtr> batch_states;
+    if (B > 1) {
+        for (size_t i = 0; i < B; ++i) {
+            dn_state *copy = nullptr;
+            check(dn_state_clone(state.get(), &copy));
+            batch_states.emplace_back(copy);
+        }
+    }
+
+    std::fprintf(stderr, "decode: %zu tokens after a warm-up token\n", D);
+    int32_t token = int32_t(argmax(logits.data(), size_t(vocab)));
+    check(dn_forward(stream, model, state.get(), &token, 1, DN_LOGITS_LAST, logits.data(), size_t(vocab)));
+    double start = now_seconds();
+    for (size_t i = 0; i < D; ++i) {
+        token = int32_t(argmax(logits.data(), size_t(vocab)));
+        check(dn_forward(stream, model, state.get(), &token, 1, DN_LOGITS_LAST, logits.data(), size_t(vocab)));
+    }
+    timings.decode_seconds_per_token = (now_seconds() - start) / double(D);
+
+    if (B > 1) {
+        std::fprintf(stderr, "batched decode: %zu sequences x %zu steps after a warm-up step\n", B, D);
+        std::vector<dn_state *> states;
+        for (const StatePtr &s : batch_states) states.push_back(s.get());
+        // Different tokens per sequence, as a server's batch would have.
+        std::vector<int32_t> tokens(B);
+        for (int32_t &id : tokens) id = int32_t(rng() % uint64_t(vocab));
+        check(dn_decode_batch(stream, model, states.data(), tokens.data(), B, logits.data(), logits.size()));
+        start = now_seconds();
+        for (size_t step = 0; step < D; ++step) {
+            for (size_t i = 0; i < B; ++i) tokens[i] = int32_t(argmax(logits.data() + i * size_t(vocab), size_t(vocab)));
+            check(dn_decode_batch(stream, model, states.data(), tokens.data(), B, logits.data(), logits.size()));
+        }
+        timings.batch_seconds_per_step = (now_seconds() - start) / double(D);
+    }
+    return timings;
+}
+
+Floors measure_floors(const BenchOptions &options, int threads) {
+    Floors floors;
+    std::fprintf(stderr, "machine: memory copy of %lld MiB\n", (long long)options.copy_mib);
+    floors.bandwidth_gbs = measure_copy_bandwidth(size_t(options.copy_mib) << 20, threads, 5);
+    std::fprintf(stderr, "machine: oneDNN f32 and bf16 matmuls %ldx%ldx%ld\n", kGemmM, kGemmN, kGemmK);
+    floors.f32_gflops = measure_gemm_gflops(GemmType::F32, kGemmM, kGemmN, kGemmK, threads, 3, &floors.f32_why);
+    floors.bf16_gflops = measure_gemm_gflops(GemmType::BF16, kGemmM, kGemmN, kGemmK, threads, 3, &floors.bf16_why);
+    return floors;
+}
+
+std::string peak_text(double gflops, const std::string &why) {
+    return gflops > 0 ? format("%.1f GFLOP/s", gflops) : "n/a (" + why + ")";
+}
+
+std::string percent_of(double achieved, double peak) {
+    return peak > 0 ? format("%.0f%%", 100.0 * achieved / peak) : std::string("n/a");
+}
+
+void run_bench(const BenchOptions &options, const GlobalOptions &global) {
+    const LoadedModel loaded = load_model(options.model_dir, global.threads, options.precision);
+    const ModelInfo info = describe(loaded.model.get());
+    const int threads = global.resolved_threads();
+
+    const Timings timings = time_model(options, loaded, info.vocab_size);
+    Floors floors;
+    if (!options.skip_floors) floors = measure_floors(options, threads);
+
+    const double T = double(options.prompt_tokens);
+    std::printf("model    %s: %s, %d layers (%d attention), hidden %d, vocab %d, %s\n", options.model_dir.c_str(),
+                family_name(info.family), info.num_layers, info.num_attention_layers, info.hidden_size,
+                info.vocab_size, dtype_name(info.weight_dtype));
+    std::printf("         %s params, %s weights, %s state, loaded in %.2f s\n", human_count(double(info.params)).c_str(),
+                human_bytes(double(info.weight_bytes)).c_str(), human_bytes(double(info.state_bytes)).c_str(),
+                loaded.load_seconds);
+    std::printf("run      threads %d, precision %s, prompt %lld, decode %lld, batch %lld\n", threads,
+                options.precision == DN_PRECISION_FAST ? "fast" : "exact", (long long)options.prompt_tokens,
+                (long long)options.decode_tokens, (long long)options.batch);
+    if (!options.skip_floors) {
+        std::printf("machine  bandwidth %.1f GB/s (memcpy of %lld MiB, bytes read + written, best of 5)\n",
+                    floors.bandwidth_gbs, (long long)options.copy_mib);
+        std::printf("         GEMM peak f32 %s, bf16 %s (oneDNN matmul %ldx%ldx%ld, best of 3)\n",
+                    peak_text(floors.f32_gflops, floors.f32_why).c_str(),
+                    peak_text(floors.bf16_gflops, floors.bf16_why).c_str(), kGemmM, kGemmN, kGemmK);
+    }
+
+    const double prefill_gflop = 2.0 * double(info.params) * T / 1e9;
+    const double prefill_gflops = prefill_gflop / timings.prefill_seconds;
+    std::printf("prefill  %.1f tokens/s (%lld tokens in %.3f s, best of %d after a warm-up)\n",
+                T / timings.prefill_seconds, (long long)options.prompt_tokens, timings.prefill_seconds,
+                options.repeats);
+    std::printf("         %.1f GFLOP/s (2 x params x T = %.1f GFLOP)", prefill_gflops, prefill_gflop);
+    if (!options.skip_floors)
+        std::printf(" → %s of f32 peak, %s of bf16 peak", percent_of(prefill_gflops, floors.f32_gflops).c_str(),
+                    percent_of(prefill_gflops, floors.bf16_gflops).c_str());
+    std::printf("\n");
+
+    // Decode must read every weight once per step, so weights / bandwidth bounds a step from below.
+    const double floor_seconds = floors.bandwidth_gbs > 0 ? double(info.weight_bytes) / (floors.bandwidth_gbs * 1e9) : 0;
+    auto floor_line = [&](double measured_seconds, const char *per) {
+        if (options.skip_floors) return;
+        std::printf("         floor %.2f ms%s (%s weights / %.1f GB/s) → %.0f%% of floor\n", floor_seconds * 1e3, per,
+                    human_bytes(double(info.weight_bytes)).c_str(), floors.bandwidth_gbs,
+                    100.0 * floor_seconds / measured_seconds);
+    };
+    std::printf("decode   %.2f ms/token, %.1f tokens/s (mean of %lld after a warm-up)\n",
+                timings.decode_seconds_per_token * 1e3, 1.0 / timings.decode_seconds_per_token,
+                (long long)options.decode_tokens);
+    floor_line(timings.decode_seconds_per_token, "/token");
+    if (options.batch > 1) {
+        std::printf("batch %-3lld%.2f ms/step, %.1f tokens/s (dn_decode_batch, mean of %lld steps)\n",
+                    (long long)options.batch, timings.batch_seconds_per_step * 1e3,
+                    double(options.batch) / timings.batch_seconds_per_step, (long long)options.decode_tokens);
+        floor_line(timings.batch_seconds_per_step, "/step");
+    }
+    std::printf("notes    prefill FLOPs = 2 x parameters x prompt tokens (one multiply-add per weight per token,\n"
+                "         embeddings included, delta-rule and attention work not counted)%s\n",
+                options.skip_floors ? "" : ";\n         floor = reading every weight once at the measured copy bandwidth");
+}
+
+}  // namespace
+
+Command add_bench_command(CLI::App &root, const GlobalOptions &global) {
+    auto options = std::make_shared<BenchOptions>();
+    CLI::App *command = root.add_subcommand(
+        "bench", "Measure prefill and decode speed against this machine's bandwidth and GEMM floors");
+    command->add_option("model_dir", options->model_dir, "Model directory (config.json + *.safetensors)")
+        ->required();
+    command->add_option("--prompt-tokens", options->prompt_tokens, "Prefill length (random ids)")
+        ->check(CLI::Range(int64_t(1), int64_t(1) << 24))
+        ->capture_default_str();
+    command->add_option("--decode-tokens", options->decode_tokens, "Decode steps to time")
+        ->check(CLI::Range(int64_t(1), int64_t(1) << 20))
+        ->capture_default_str();
+    command->add_option("--batch", options->batch, "Sequences for batched decode (dn_decode_batch) when > 1")
+        ->check(CLI::Range(int64_t(1), int64_t(4096)))
+        ->capture_default_str();
+    command->add_option("--repeats", options->repeats, "Timed prefill runs (the best counts)")
+        ->check(CLI::Range(1, 1000))
+        ->capture_default_str();
+    command->add_option("--copy-mib", options->copy_mib, "Buffer size of the bandwidth measurement")
+        ->check(CLI::Range(int64_t(1), int64_t(1) << 20))
+        ->capture_default_str();
+    command->add_flag("--skip-floors", options->skip_floors, "Do not measure bandwidth and GEMM peaks");
+    add_precision_option(*command, options->precision);
+    return {command, [options, &global] { run_bench(*options, global); }};
+}
+
+}  // namespace dn::cli
