@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -10,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/machine_floors.h"
+#include "core/mapped_file.h"
 
 namespace dn::cli {
 
@@ -20,7 +23,7 @@ struct BenchOptions {
     int64_t prompt_tokens = 512;
     int64_t decode_tokens = 32;
     int64_t batch = 1;
-    int repeats = 3;
+    int repeats = 5;
     dn_precision precision = DN_PRECISION_EXACT;
     int64_t copy_mib = 1024;
     bool skip_floors = false;
@@ -29,19 +32,49 @@ struct BenchOptions {
 constexpr long kGemmM = 2048, kGemmN = 4096, kGemmK = 4096;
 
 struct Floors {
-    double bandwidth_gbs = 0;  // bytes read + written per second / 1e9
     double f32_gflops = -1;    // negative: not measured or unavailable
     double bf16_gflops = -1;
     std::string f32_why, bf16_why;  // why a peak could not be measured
 };
 
-struct Timings {
-    double prefill_seconds = 0;  // best run
-    double decode_seconds_per_token = 0;
-    double batch_seconds_per_step = 0;
+// Memory bandwidth on this (shared, virtual) machine wanders by up to 2x within a minute, so every
+// decode round is bracketed by its own bandwidth measurements and set against them.
+struct Bandwidth {
+    double copy_gbs = 0;  // memcpy of a large buffer, bytes read + written per second / 1e9
+    double read_gbs = 0;  // one pass over the model's mapped weight files, bytes read per second / 1e9
 };
 
-Timings time_model(const BenchOptions &options, const LoadedModel &loaded, int32_t vocab) {
+struct DecodeRound {
+    double seconds = 0;  // per token (or per batched step)
+    Bandwidth bandwidth;  // mean of the measurements just before and just after the round
+};
+
+struct Timings {
+    double prefill_seconds = 0;  // best run
+    std::vector<DecodeRound> decode, batch;
+};
+
+using MeasureBandwidth = std::function<Bandwidth()>;  // empty: floors are skipped
+
+// Times `round` (which runs `steps` steps) `rounds` times, each between two bandwidth measurements.
+template <typename Round>
+std::vector<DecodeRound> time_rounds(int rounds, size_t steps, const MeasureBandwidth &measure, Round round) {
+    std::vector<DecodeRound> result;
+    for (int r = 0; r < rounds; ++r) {
+        const Bandwidth before = measure ? measure() : Bandwidth{};
+        const double start = now_seconds();
+        round();
+        DecodeRound timed;
+        timed.seconds = (now_seconds() - start) / double(steps);
+        const Bandwidth after = measure ? measure() : Bandwidth{};
+        timed.bandwidth = {(before.copy_gbs + after.copy_gbs) / 2, (before.read_gbs + after.read_gbs) / 2};
+        result.push_back(timed);
+    }
+    return result;
+}
+
+Timings time_model(const BenchOptions &options, const LoadedModel &loaded, int32_t vocab,
+                   const MeasureBandwidth &measure) {
     dn_stream *stream = loaded.stream.get();
     const dn_model *model = loaded.model.get();
     const size_t T = size_t(options.prompt_tokens);
@@ -54,8 +87,8 @@ Timings time_model(const BenchOptions &options, const LoadedModel &loaded, int32
     std::vector<int32_t> prompt(T);
     for (int32_t &id : prompt) id = int32_t(rng() % uint64_t(vocab));
 
-    // Each state sees the prompt, one warm-up token and D timed tokens.
-    const int64_t context = int64_t(T + D + 1);
+    // Each state sees the prompt, one warm-up token and the timed rounds of D tokens.
+    const int64_t context = int64_t(T + D * size_t(options.repeats) + 1);
     StatePtr state = new_state(model, context);
     std::vector<float> logits(size_t(vocab) * B);
 
@@ -79,42 +112,72 @@ Timings time_model(const BenchOptions &options, const LoadedModel &loaded, int32
         }
     }
 
-    std::fprintf(stderr, "decode: %zu tokens after a warm-up token\n", D);
+    // Decode: rounds of D tokens, each bracketed by bandwidth measurements.
+    std::fprintf(stderr, "decode: %d rounds of %zu tokens after a warm-up token\n", options.repeats, D);
     int32_t token = int32_t(argmax(logits.data(), size_t(vocab)));
     check(dn_forward(stream, model, state.get(), &token, 1, DN_LOGITS_LAST, logits.data(), size_t(vocab)));
-    double start = now_seconds();
-    for (size_t i = 0; i < D; ++i) {
-        token = int32_t(argmax(logits.data(), size_t(vocab)));
-        check(dn_forward(stream, model, state.get(), &token, 1, DN_LOGITS_LAST, logits.data(), size_t(vocab)));
-    }
-    timings.decode_seconds_per_token = (now_seconds() - start) / double(D);
+    timings.decode = time_rounds(options.repeats, D, measure, [&] {
+        for (size_t i = 0; i < D; ++i) {
+            token = int32_t(argmax(logits.data(), size_t(vocab)));
+            check(dn_forward(stream, model, state.get(), &token, 1, DN_LOGITS_LAST, logits.data(), size_t(vocab)));
+        }
+    });
 
     if (B > 1) {
-        std::fprintf(stderr, "batched decode: %zu sequences x %zu steps after a warm-up step\n", B, D);
+        std::fprintf(stderr, "batched decode: %zu sequences, %d rounds of %zu steps after a warm-up step\n", B,
+                     options.repeats, D);
         std::vector<dn_state *> states;
         for (const StatePtr &s : batch_states) states.push_back(s.get());
         // Different tokens per sequence, as a server's batch would have.
         std::vector<int32_t> tokens(B);
         for (int32_t &id : tokens) id = int32_t(rng() % uint64_t(vocab));
         check(dn_decode_batch(stream, model, states.data(), tokens.data(), B, logits.data(), logits.size()));
-        start = now_seconds();
-        for (size_t step = 0; step < D; ++step) {
-            for (size_t i = 0; i < B; ++i) tokens[i] = int32_t(argmax(logits.data() + i * size_t(vocab), size_t(vocab)));
-            check(dn_decode_batch(stream, model, states.data(), tokens.data(), B, logits.data(), logits.size()));
-        }
-        timings.batch_seconds_per_step = (now_seconds() - start) / double(D);
+        timings.batch = time_rounds(options.repeats, D, measure, [&] {
+            for (size_t step = 0; step < D; ++step) {
+                for (size_t i = 0; i < B; ++i)
+                    tokens[i] = int32_t(argmax(logits.data() + i * size_t(vocab), size_t(vocab)));
+                check(dn_decode_batch(stream, model, states.data(), tokens.data(), B, logits.data(), logits.size()));
+            }
+        });
     }
     return timings;
 }
 
-Floors measure_floors(const BenchOptions &options, int threads) {
+// The model's *.safetensors files, mapped again: the same page-cache pages the model reads.
+std::vector<std::unique_ptr<MappedFile>> map_weight_files(const std::string &model_dir) {
+    std::vector<std::unique_ptr<MappedFile>> files;
+    for (const auto &entry : std::filesystem::directory_iterator(model_dir))
+        if (entry.path().extension() == ".safetensors")
+            files.push_back(std::make_unique<MappedFile>(entry.path().string()));
+    return files;
+}
+
+Bandwidth measure_bandwidth(const BenchOptions &options, const std::vector<std::unique_ptr<MappedFile>> &files,
+                            int threads) {
+    Bandwidth b;
+    b.copy_gbs = measure_copy_bandwidth(size_t(options.copy_mib) << 20, threads, 2);
+    double bytes = 0, seconds = 0;
+    for (const auto &file : files) {
+        const double gbs = measure_read_bandwidth(file->data(), file->size(), threads, 1);
+        bytes += double(file->size());
+        seconds += double(file->size()) / (gbs * 1e9);
+    }
+    b.read_gbs = seconds > 0 ? bytes / seconds / 1e9 : 0;
+    return b;
+}
+
+Floors measure_gemm_floors(int threads) {
     Floors floors;
-    std::fprintf(stderr, "machine: memory copy of %lld MiB\n", (long long)options.copy_mib);
-    floors.bandwidth_gbs = measure_copy_bandwidth(size_t(options.copy_mib) << 20, threads, 5);
     std::fprintf(stderr, "machine: oneDNN f32 and bf16 matmuls %ldx%ldx%ld\n", kGemmM, kGemmN, kGemmK);
     floors.f32_gflops = measure_gemm_gflops(GemmType::F32, kGemmM, kGemmN, kGemmK, threads, 3, &floors.f32_why);
     floors.bf16_gflops = measure_gemm_gflops(GemmType::BF16, kGemmM, kGemmN, kGemmK, threads, 3, &floors.bf16_why);
     return floors;
+}
+
+double median(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    const size_t n = values.size();
+    return n == 0 ? 0 : n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
 std::string peak_text(double gflops, const std::string &why) {
@@ -130,9 +193,13 @@ void run_bench(const BenchOptions &options, const GlobalOptions &global) {
     const ModelInfo info = describe(loaded.model.get());
     const int threads = global.resolved_threads();
 
-    const Timings timings = time_model(options, loaded, info.vocab_size);
+    const auto weight_files = options.skip_floors ? decltype(map_weight_files("")){} : map_weight_files(options.model_dir);
+    MeasureBandwidth measure;
+    if (!options.skip_floors)
+        measure = [&] { return measure_bandwidth(options, weight_files, threads); };
+    const Timings timings = time_model(options, loaded, info.vocab_size, measure);
     Floors floors;
-    if (!options.skip_floors) floors = measure_floors(options, threads);
+    if (!options.skip_floors) floors = measure_gemm_floors(threads);
 
     const double T = double(options.prompt_tokens);
     std::printf("model    %s: %s, %d layers (%d attention), hidden %d, vocab %d, %s\n", options.model_dir.c_str(),
@@ -145,9 +212,7 @@ void run_bench(const BenchOptions &options, const GlobalOptions &global) {
                 options.precision == DN_PRECISION_FAST ? "fast" : "exact", (long long)options.prompt_tokens,
                 (long long)options.decode_tokens, (long long)options.batch);
     if (!options.skip_floors) {
-        std::printf("machine  bandwidth %.1f GB/s (memcpy of %lld MiB, bytes read + written, best of 5)\n",
-                    floors.bandwidth_gbs, (long long)options.copy_mib);
-        std::printf("         GEMM peak f32 %s, bf16 %s (oneDNN matmul %ldx%ldx%ld, best of 3)\n",
+        std::printf("machine  GEMM peak f32 %s, bf16 %s (oneDNN matmul %ldx%ldx%ld, best of 3)\n",
                     peak_text(floors.f32_gflops, floors.f32_why).c_str(),
                     peak_text(floors.bf16_gflops, floors.bf16_why).c_str(), kGemmM, kGemmN, kGemmK);
     }
@@ -163,27 +228,44 @@ void run_bench(const BenchOptions &options, const GlobalOptions &global) {
                     percent_of(prefill_gflops, floors.bf16_gflops).c_str());
     std::printf("\n");
 
-    // Decode must read every weight once per step, so weights / bandwidth bounds a step from below.
-    const double floor_seconds = floors.bandwidth_gbs > 0 ? double(info.weight_bytes) / (floors.bandwidth_gbs * 1e9) : 0;
-    auto floor_line = [&](double measured_seconds, const char *per) {
+    // Decode must read every weight once per step, so weights / bandwidth bounds a step from below:
+    // at the copy bandwidth (what the machine moves) and at the rate a plain read streams the weight
+    // pages themselves. Each round is set against the bandwidth measured around it.
+    const double weights = double(info.weight_bytes);
+    auto report_rounds = [&](const char *label, const char *per, const std::vector<DecodeRound> &rounds, double steps) {
+        std::vector<double> seconds, copy_ratio, read_ratio, copy_gbs, read_gbs;
+        for (const DecodeRound &r : rounds) {
+            seconds.push_back(r.seconds);
+            copy_gbs.push_back(r.bandwidth.copy_gbs);
+            read_gbs.push_back(r.bandwidth.read_gbs);
+            if (r.bandwidth.copy_gbs > 0) copy_ratio.push_back(weights / (r.bandwidth.copy_gbs * 1e9) / r.seconds);
+            if (r.bandwidth.read_gbs > 0) read_ratio.push_back(weights / (r.bandwidth.read_gbs * 1e9) / r.seconds);
+        }
+        const double best = *std::min_element(seconds.begin(), seconds.end());
+        std::printf("%-9s%.2f ms%s, %.1f tokens/s (best of %zu rounds of %lld; median %.2f ms)\n", label, best * 1e3, per,
+                    steps / best, rounds.size(), (long long)options.decode_tokens, median(seconds) * 1e3);
         if (options.skip_floors) return;
-        std::printf("         floor %.2f ms%s (%s weights / %.1f GB/s) → %.0f%% of floor\n", floor_seconds * 1e3, per,
-                    human_bytes(double(info.weight_bytes)).c_str(), floors.bandwidth_gbs,
-                    100.0 * floor_seconds / measured_seconds);
+        auto ratio_line = [&](const char *what, const std::vector<double> &gbs, const std::vector<double> &ratio) {
+            if (ratio.empty()) return;
+            std::string each;
+            for (double x : ratio) each += format(" %.0f%%", 100 * x);
+            std::printf("         vs %s floor (%s weights at %.1f..%.1f GB/s): median %.0f%%, rounds%s\n", what,
+                        human_bytes(weights).c_str(), *std::min_element(gbs.begin(), gbs.end()),
+                        *std::max_element(gbs.begin(), gbs.end()), 100 * median(ratio), each.c_str());
+        };
+        ratio_line("copy", copy_gbs, copy_ratio);
+        ratio_line("weight-read", read_gbs, read_ratio);
     };
-    std::printf("decode   %.2f ms/token, %.1f tokens/s (mean of %lld after a warm-up)\n",
-                timings.decode_seconds_per_token * 1e3, 1.0 / timings.decode_seconds_per_token,
-                (long long)options.decode_tokens);
-    floor_line(timings.decode_seconds_per_token, "/token");
-    if (options.batch > 1) {
-        std::printf("batch %-3lld%.2f ms/step, %.1f tokens/s (dn_decode_batch, mean of %lld steps)\n",
-                    (long long)options.batch, timings.batch_seconds_per_step * 1e3,
-                    double(options.batch) / timings.batch_seconds_per_step, (long long)options.decode_tokens);
-        floor_line(timings.batch_seconds_per_step, "/step");
-    }
+    report_rounds("decode", "/token", timings.decode, 1);
+    if (options.batch > 1)
+        report_rounds(format("batch %lld", (long long)options.batch).c_str(), "/step", timings.batch,
+                      double(options.batch));
     std::printf("notes    prefill FLOPs = 2 x parameters x prompt tokens (one multiply-add per weight per token,\n"
                 "         embeddings included, delta-rule and attention work not counted)%s\n",
-                options.skip_floors ? "" : ";\n         floor = reading every weight once at the measured copy bandwidth");
+                options.skip_floors ? ""
+                                    : ";\n         decode floor = reading every weight once per step, at the copy bandwidth\n"
+                                      "         (memcpy, bytes read + written) or at the rate a plain read streams the\n"
+                                      "         mapped weight files; each round against the bandwidth measured around it");
 }
 
 }  // namespace
@@ -203,7 +285,7 @@ Command add_bench_command(CLI::App &root, const GlobalOptions &global) {
     command->add_option("--batch", options->batch, "Sequences for batched decode (dn_decode_batch) when > 1")
         ->check(CLI::Range(int64_t(1), int64_t(4096)))
         ->capture_default_str();
-    command->add_option("--repeats", options->repeats, "Timed prefill runs (the best counts)")
+    command->add_option("--repeats", options->repeats, "Timed prefill runs and decode rounds (the best counts)")
         ->check(CLI::Range(1, 1000))
         ->capture_default_str();
     command->add_option("--copy-mib", options->copy_mib, "Buffer size of the bandwidth measurement")

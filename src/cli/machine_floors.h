@@ -11,6 +11,11 @@ namespace dn::cli {
 // of `repeats` after a warm-up. Returns GB/s counting bytes read plus bytes written.
 double measure_copy_bandwidth(size_t bytes, int threads, int repeats);
 
+// Reads `bytes` at `data` once with `threads` OpenMP threads (a summing stream over each thread's
+// slice), best of `repeats` after a warm-up. Returns GB/s of bytes read. Run on the model's own
+// mapped weight files, this is the tightest floor for decode: the same pages, read the same way.
+double measure_read_bandwidth(const void *data, size_t bytes, int threads, int repeats);
+
 enum class GemmType { F32, BF16 };
 
 // A oneDNN matmul [m x k] * [k x n] -> f32 [m x n], inputs of `type`, weights in oneDNN's preferred
