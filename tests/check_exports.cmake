@@ -1,13 +1,13 @@
 # The ABI of libdeltanet.so, run by CTest (test abi.exports):
-#   cmake -DLIB=libdeltanet.so -DNM=nm -DREADELF=readelf -DHEADER=deltanet.h -DSONAME=libdeltanet.so.0
+#   cmake -DLIB=libdeltanet.so -DNM=nm -DREADELF=readelf -DHEADER_DIR=include/deltanet -DSONAME=libdeltanet.so.0
 #         -P check_exports.cmake
 # - every dynamic symbol the library defines (nm -D --defined-only) starts with dn_, and is a
-#   function deltanet.h declares with DN_API;
-# - every DN_API function of deltanet.h is exported;
+#   function a public header (HEADER_DIR/*.h) declares with DN_API;
+# - every DN_API function of those headers is exported;
 # - the library has the SONAME given.
 cmake_minimum_required(VERSION 3.25)
 
-foreach(var LIB NM READELF HEADER SONAME)
+foreach(var LIB NM READELF HEADER_DIR SONAME)
   if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
     message(FATAL_ERROR "check_exports.cmake: -D${var}=... is required")
   endif()
@@ -54,10 +54,18 @@ foreach(line IN LISTS nm_lines)
   endif()
 endforeach()
 
-# The API functions the header declares: "DN_API <return type> dn_name(".
-file(STRINGS "${HEADER}" api_lines REGEX "^DN_API ")
+# The API functions the headers declare: "DN_API <return type> dn_name(".
+file(GLOB headers "${HEADER_DIR}/*.h")
+set(api_lines)
+foreach(header IN LISTS headers)
+  file(STRINGS "${header}" lines REGEX "^DN_API ")
+  list(APPEND api_lines ${lines})
+endforeach()
 set(declared)
 foreach(line IN LISTS api_lines)
+  if(NOT line MATCHES "^DN_API ")
+    continue()  # the piece after a ';' inside a declaration line
+  endif()
   if(line MATCHES "[ *](dn_[a-z0-9_]+)\\(")
     list(APPEND declared "${CMAKE_MATCH_1}")
   else()
@@ -66,7 +74,7 @@ foreach(line IN LISTS api_lines)
 endforeach()
 list(LENGTH declared n_declared)
 if(n_declared LESS 30)
-  message(FATAL_ERROR "found only ${n_declared} DN_API functions in ${HEADER}: the parser is out of date")
+  message(FATAL_ERROR "found only ${n_declared} DN_API functions in ${HEADER_DIR}: the parser is out of date")
 endif()
 
 set(problems)
@@ -82,7 +90,7 @@ foreach(name IN LISTS exported)
 endforeach()
 if(undeclared)
   list(JOIN undeclared " " text)
-  string(APPEND problems "  exported dn_ symbols that deltanet.h does not declare: ${text}\n")
+  string(APPEND problems "  exported dn_ symbols that the public headers do not declare: ${text}\n")
 endif()
 set(missing)
 foreach(name IN LISTS declared)
@@ -92,7 +100,7 @@ foreach(name IN LISTS declared)
 endforeach()
 if(missing)
   list(JOIN missing " " text)
-  string(APPEND problems "  DN_API functions of deltanet.h that the library does not export: ${text}\n")
+  string(APPEND problems "  DN_API functions of the public headers that the library does not export: ${text}\n")
 endif()
 
 execute_process(COMMAND "${READELF}" -d "${LIB}"
@@ -110,4 +118,4 @@ if(problems)
   message(FATAL_ERROR "ABI check of ${LIB} failed:\n${problems}")
 endif()
 list(LENGTH exported n_exported)
-message(STATUS "${LIB}: ${n_exported} exported symbols, all dn_ functions of deltanet.h; SONAME ${SONAME}")
+message(STATUS "${LIB}: ${n_exported} exported symbols, all dn_ functions of the public headers; SONAME ${SONAME}")

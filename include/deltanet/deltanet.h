@@ -290,4 +290,6 @@ DN_API dn_status dn_decode_batch(dn_stream *stream, const dn_model *model, dn_st
 } /* extern "C" */
 #endif
 
+#include "deltanet/text.h" /* tokenizers, samplers, streaming generation */
+
 #endif /* DELTANET_DELTANET_H */

@@ -1,0 +1,254 @@
+// Tokenizers through the C API: the KJV model's byte-level BPE against fla's ids, round trips on a
+// UTF-8 torture text, invalid UTF-8, streaming detokenization, tokenizer.json features on small
+// hand-written files, and bad input.
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/dn_test.h"
+#include "support/tokenizer_support.h"
+
+namespace {
+
+using namespace dntest;
+using json = nlohmann::json;
+
+fs::path kjv_dir() { return shared_path("models/kjv-deltanet-6m"); }
+
+TEST(KjvTokenizer, HeldOutTextEncodesToFlasIds) {
+    const TokenizerPtr tok = load_tokenizer(kjv_dir());
+    std::ifstream in(kjv_dir() / "heldout-revelation.txt", std::ios::binary);
+    ASSERT_TRUE(in) << "cannot open heldout-revelation.txt";
+    std::vector<int32_t> ids;
+    for (std::string line; std::getline(in, line);) {
+        const std::vector<int32_t> line_ids = encode(tok.get(), line + "\n");
+        ids.insert(ids.end(), line_ids.begin(), line_ids.end());
+    }
+    const std::vector<int32_t> want = read_ids(kjv_dir() / "val_ids.safetensors", "val_ids");
+    ASSERT_EQ(want.size(), 2049u);
+    ASSERT_GE(ids.size(), want.size());
+    EXPECT_EQ(std::vector<int32_t>(ids.begin(), ids.begin() + ptrdiff_t(want.size())), want);
+}
+
+TEST(KjvTokenizer, PromptAndGreedyTextMatchTheReference) {
+    const TokenizerPtr tok = load_tokenizer(kjv_dir());
+    const json ref = json::parse(read_bytes(kjv_dir() / "reference.json"));
+    EXPECT_EQ(encode(tok.get(), "In the beginning"), (std::vector<int32_t>{1136, 259, 2101}));
+    EXPECT_EQ(encode(tok.get(), ref["prompt"].get<std::string>()), ref["prompt_ids"].get<std::vector<int32_t>>());
+    EXPECT_EQ(decode(tok.get(), ref["greedy_ids"].get<std::vector<int32_t>>()), ref["greedy_text"].get<std::string>());
+}
+
+TEST(KjvTokenizer, SpecialTokensAndVocabulary) {
+    const TokenizerPtr tok = load_tokenizer(kjv_dir());
+    int32_t vocab = 0, bos = -2, eos = -2;
+    ASSERT_DN_OK(dn_tokenizer_vocab_size(tok.get(), &vocab));
+    EXPECT_EQ(vocab, 4096);
+    ASSERT_DN_OK(dn_tokenizer_bos_eos(tok.get(), &bos, &eos));
+    EXPECT_EQ(bos, 0);
+    EXPECT_EQ(eos, 0);
+    int special = -1;
+    ASSERT_DN_OK(dn_tokenizer_is_special(tok.get(), 0, &special));
+    EXPECT_EQ(special, 1);
+    ASSERT_DN_OK(dn_tokenizer_is_special(tok.get(), 259, &special));
+    EXPECT_EQ(special, 0);
+    const char *text = nullptr;
+    ASSERT_DN_OK(dn_tokenizer_token_text(tok.get(), 0, &text));
+    EXPECT_STREQ(text, "<|endoftext|>");
+    int32_t id = -2;
+    ASSERT_DN_OK(dn_tokenizer_token_id(tok.get(), "<|endoftext|>", &id));
+    EXPECT_EQ(id, 0);
+    ASSERT_DN_OK(dn_tokenizer_token_id(tok.get(), "no such token", &id));
+    EXPECT_EQ(id, -1);
+
+    // Special tokens in the text are plain text unless asked for; skipped on decode when asked.
+    const std::string with_eos = "Amen.<|endoftext|>";
+    const std::vector<int32_t> plain = encode(tok.get(), with_eos);
+    const std::vector<int32_t> parsed = encode(tok.get(), with_eos, DN_ENCODE_PARSE_SPECIAL);
+    EXPECT_EQ(std::count(plain.begin(), plain.end(), 0), 0);
+    ASSERT_FALSE(parsed.empty());
+    EXPECT_EQ(parsed.back(), 0);
+    EXPECT_EQ(decode(tok.get(), parsed), with_eos);
+    EXPECT_EQ(decode(tok.get(), parsed, DN_DECODE_SKIP_SPECIAL), "Amen.");
+}
+
+TEST(KjvTokenizer, TortureTextRoundTrips) {
+    const TokenizerPtr tok = load_tokenizer(kjv_dir());
+    for (const std::string &text : torture_texts()) {
+        SCOPED_TRACE(printable(text));
+        EXPECT_EQ(decode(tok.get(), encode(tok.get(), text)), text);
+    }
+}
+
+// Invalid UTF-8 is encoded byte by byte (every byte has a token); decoding gives the sanitized text.
+TEST(KjvTokenizer, InvalidUtf8HasADefinedResult) {
+    const TokenizerPtr tok = load_tokenizer(kjv_dir());
+    for (const auto &[bytes, sanitized] : invalid_utf8_cases()) {
+        SCOPED_TRACE(printable(bytes));
+        const std::vector<int32_t> ids = encode(tok.get(), bytes);
+        EXPECT_FALSE(ids.empty());
+        EXPECT_EQ(decode(tok.get(), ids), sanitized);
+        EXPECT_EQ(ids, encode(tok.get(), bytes));  // the same every time
+    }
+}
+
+TEST(KjvTokenizer, StreamingEqualsWholeDecode) {
+    const TokenizerPtr tok = load_tokenizer(kjv_dir());
+    for (const std::string &text : torture_texts()) {
+        SCOPED_TRACE(printable(text));
+        expect_streaming_matches(tok.get(), encode(tok.get(), text, DN_ENCODE_PARSE_SPECIAL));
+    }
+    // Bytes that never form a character: held back, then replaced at the end.
+    for (const auto &[bytes, sanitized] : invalid_utf8_cases()) {
+        SCOPED_TRACE(printable(bytes));
+        expect_streaming_matches(tok.get(), encode(tok.get(), bytes));
+    }
+}
+
+TEST(KjvTokenizer, ThreadsShareOneTokenizer) {
+    const TokenizerPtr tok = load_tokenizer(kjv_dir());
+    const std::string text = read_bytes(kjv_dir() / "heldout-revelation.txt");
+    const std::vector<int32_t> want = encode(tok.get(), text);
+    std::vector<std::vector<int32_t>> got(4);
+    std::vector<std::thread> threads;
+    for (auto &g : got) threads.emplace_back([&] { g = encode(tok.get(), text); });
+    for (auto &t : threads) t.join();
+    for (const auto &g : got) EXPECT_EQ(g, want);
+}
+
+// Features on a small hand-written SentencePiece-style tokenizer.json: metaspace, merges by rank,
+// byte fallback, a bos template, added tokens that strip the spaces around them.
+class TinyTokenizer : public ::testing::Test {
+protected:
+    void SetUp() override {
+        write_bytes(dir_ / "tokenizer.json", R"({
+          "model": {"type": "BPE", "byte_fallback": true, "unk_token": "<unk>", "fuse_unk": true,
+            "vocab": {"<unk>": 0, "<s>": 1, "</s>": 2, "<0x0A>": 3, "<0xC3>": 4, "<0xA9>": 5,
+                      "\u2581": 6, "a": 7, "b": 8, "\u2581a": 9, "ab": 10, "\u2581ab": 11},
+            "merges": [["\u2581", "a"], ["a", "b"], ["\u2581a", "b"]]},
+          "added_tokens": [{"id": 1, "content": "<s>", "special": true},
+                           {"id": 2, "content": "</s>", "special": true},
+                           {"id": 12, "content": "[X]", "special": false, "lstrip": true, "rstrip": true}],
+          "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": false},
+          "post_processor": {"type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+            "special_tokens": {"<s>": {"id": "<s>", "ids": [1], "tokens": ["<s>"]}}},
+          "decoder": {"type": "Sequence", "decoders": [
+            {"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "},
+            {"type": "ByteFallback"}, {"type": "Fuse"},
+            {"type": "Strip", "content": " ", "start": 1, "stop": 0}]}
+        })");
+        tok_ = load_tokenizer(dir_ / "tokenizer.json");
+    }
+    TempDir dir_;
+    TokenizerPtr tok_;
+};
+
+TEST_F(TinyTokenizer, MergesByteFallbackAndTemplate) {
+    EXPECT_EQ(encode(tok_.get(), "ab"), (std::vector<int32_t>{11}));                  // "▁ab"
+    EXPECT_EQ(encode(tok_.get(), "ab ab"), (std::vector<int32_t>{11, 11}));
+    EXPECT_EQ(encode(tok_.get(), "ab", DN_ENCODE_ADD_SPECIAL), (std::vector<int32_t>{1, 11}));
+    EXPECT_EQ(encode(tok_.get(), "a\n\xC3\xA9"), (std::vector<int32_t>{9, 3, 4, 5}));  // bytes of "\n" and "é"
+    EXPECT_EQ(encode(tok_.get(), "zz"), (std::vector<int32_t>{6, 0}));                 // unknown, fused
+    // Strip removes a leading space of the whole text only, as tokenizers does ("<s> ab", not "<s>ab").
+    EXPECT_EQ(decode(tok_.get(), {1, 11, 11, 3, 4, 5}), "<s> ab ab\n\xC3\xA9");
+    EXPECT_EQ(decode(tok_.get(), {1, 11, 11}, DN_DECODE_SKIP_SPECIAL), "ab ab");
+    expect_streaming_matches(tok_.get(), {11, 4, 5, 3, 11}, DN_DECODE_SKIP_SPECIAL);
+    int32_t bos = -2, eos = -2;
+    ASSERT_DN_OK(dn_tokenizer_bos_eos(tok_.get(), &bos, &eos));
+    EXPECT_EQ(bos, 1);  // from the template: there is no tokenizer_config.json
+    EXPECT_EQ(eos, -1);
+}
+
+TEST_F(TinyTokenizer, AddedTokensSplitTheTextAndStripSpaces) {
+    // "[X]" absorbs the spaces around it; the text after it is not the first segment (no "▁" prepended).
+    EXPECT_EQ(encode(tok_.get(), "ab  [X]  ab"), (std::vector<int32_t>{11, 12, 10}));
+    // Special tokens only when asked.
+    EXPECT_EQ(encode(tok_.get(), "</s>", DN_ENCODE_PARSE_SPECIAL), (std::vector<int32_t>{2}));
+    EXPECT_NE(encode(tok_.get(), "</s>"), (std::vector<int32_t>{2}));
+}
+
+TEST(TokenizerErrors, BadCalls) {
+    const TokenizerPtr tok = load_tokenizer(kjv_dir());
+    int32_t ids[4];
+    size_t count = 99;
+    EXPECT_DN_ERROR(dn_tokenizer_load(nullptr, nullptr), DN_ERR_NULL_ARGUMENT);
+    EXPECT_DN_ERROR(dn_tokenizer_encode(nullptr, "a", 1, 0, ids, 4, &count), DN_ERR_NULL_ARGUMENT, "tokenizer");
+    EXPECT_DN_ERROR(dn_tokenizer_encode(tok.get(), nullptr, 1, 0, ids, 4, &count), DN_ERR_NULL_ARGUMENT, "text");
+    EXPECT_DN_ERROR(dn_tokenizer_encode(tok.get(), "a", 1, 0, ids, 4, nullptr), DN_ERR_NULL_ARGUMENT, "out_count");
+    EXPECT_DN_ERROR(dn_tokenizer_encode(tok.get(), "a", 1, 1u << 9, ids, 4, &count), DN_ERR_INVALID_ARGUMENT, "flags");
+    // Too small: the needed count is reported, nothing else changes.
+    const std::string text = "In the beginning God created the heaven and the earth.";
+    ids[0] = -7;
+    EXPECT_DN_ERROR(dn_tokenizer_encode(tok.get(), text.data(), text.size(), 0, ids, 2, &count), DN_ERR_BUFFER_TOO_SMALL);
+    EXPECT_EQ(count, encode(tok.get(), text).size());
+    EXPECT_EQ(ids[0], -7);
+    // Empty text: zero ids, fine with no buffer.
+    EXPECT_DN_OK(dn_tokenizer_encode(tok.get(), "", 0, 0, nullptr, 0, &count));
+    EXPECT_EQ(count, 0u);
+
+    const int32_t bad_ids[] = {259, 4096};
+    char out[64];
+    size_t len = 0;
+    EXPECT_DN_ERROR(dn_tokenizer_decode(tok.get(), bad_ids, 2, 0, out, sizeof out, &len), DN_ERR_TOKEN_OUT_OF_RANGE,
+                    "4096");
+    const int32_t negative = -1;
+    EXPECT_DN_ERROR(dn_tokenizer_decode(tok.get(), &negative, 1, 0, out, sizeof out, &len), DN_ERR_TOKEN_OUT_OF_RANGE);
+    const int32_t good[] = {1136, 259, 2101};
+    EXPECT_DN_ERROR(dn_tokenizer_decode(tok.get(), good, 3, 0, out, 3, &len), DN_ERR_BUFFER_TOO_SMALL);
+    EXPECT_EQ(len, std::string("In the beginning").size());
+    EXPECT_DN_ERROR(dn_tokenizer_decode(tok.get(), good, 3, 4, out, sizeof out, &len), DN_ERR_INVALID_ARGUMENT, "flags");
+    const char *piece = nullptr;
+    EXPECT_DN_ERROR(dn_tokenizer_token_text(tok.get(), 5000, &piece), DN_ERR_TOKEN_OUT_OF_RANGE);
+    int special = 0;
+    EXPECT_DN_ERROR(dn_tokenizer_is_special(tok.get(), -3, &special), DN_ERR_TOKEN_OUT_OF_RANGE);
+
+    dn_detokenizer *detok = nullptr;
+    ASSERT_DN_OK(dn_detokenizer_create(tok.get(), 0, &detok));
+    EXPECT_DN_ERROR(dn_detokenizer_push(detok, 99999, &piece, &len), DN_ERR_TOKEN_OUT_OF_RANGE);
+    EXPECT_DN_ERROR(dn_detokenizer_push(nullptr, 1, &piece, &len), DN_ERR_NULL_ARGUMENT);
+    EXPECT_DN_ERROR(dn_detokenizer_create(tok.get(), 8, &detok), DN_ERR_INVALID_ARGUMENT, "flags");
+    EXPECT_DN_OK(dn_detokenizer_free(detok));
+    EXPECT_DN_OK(dn_detokenizer_free(nullptr));
+    EXPECT_DN_OK(dn_tokenizer_free(nullptr));
+}
+
+TEST(TokenizerErrors, BadFiles) {
+    TempDir dir;
+    dn_tokenizer *tok = nullptr;
+    EXPECT_DN_ERROR(dn_tokenizer_load((dir / "missing").c_str(), &tok), DN_ERR_IO);
+    EXPECT_DN_ERROR(dn_tokenizer_load(dir.path().c_str(), &tok), DN_ERR_IO, "tokenizer.json");
+
+    auto load_json = [&](const std::string &text) {
+        write_bytes(dir / "tokenizer.json", text);
+        return dn_tokenizer_load((dir / "tokenizer.json").c_str(), &tok);
+    };
+    EXPECT_DN_ERROR(load_json("{\"model\": {\"type\": \"BPE\", "), DN_ERR_MALFORMED_FILE, "JSON");
+    EXPECT_DN_ERROR(load_json("[1, 2]"), DN_ERR_MALFORMED_FILE, "model");
+    EXPECT_DN_ERROR(load_json(R"({"model": {"type": "Unigram", "vocab": [["a", 0.0]]}})"), DN_ERR_UNSUPPORTED, "Unigram");
+    EXPECT_DN_ERROR(load_json(R"({"model": {"type": "WordPiece", "vocab": {"a": 0}}})"), DN_ERR_UNSUPPORTED, "WordPiece");
+    EXPECT_DN_ERROR(load_json(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []},
+                                 "pre_tokenizer": {"type": "BertPreTokenizer"}})"),
+                    DN_ERR_UNSUPPORTED, "BertPreTokenizer");
+    EXPECT_DN_ERROR(load_json(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []},
+                                 "normalizer": {"type": "NFKC"}})"),
+                    DN_ERR_UNSUPPORTED, "NFKC");
+    EXPECT_DN_ERROR(load_json(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []},
+                                 "decoder": {"type": "WordPiece"}})"),
+                    DN_ERR_UNSUPPORTED, "WordPiece");
+    EXPECT_DN_ERROR(load_json(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [["a", "b"]]}})"),
+                    DN_ERR_MALFORMED_FILE, "merge");
+    EXPECT_DN_ERROR(load_json(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [], "dropout": 0.1}})"),
+                    DN_ERR_UNSUPPORTED, "dropout");
+    EXPECT_DN_ERROR(load_json(R"({"model": {"type": "BPE", "vocab": {"a": "x"}, "merges": []}})"),
+                    DN_ERR_MALFORMED_FILE, "id");
+    EXPECT_DN_ERROR(load_json(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []},
+                                 "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(unclosed"}, "behavior": "Isolated"}})"),
+                    DN_ERR_UNSUPPORTED, "pattern");
+    EXPECT_EQ(tok, nullptr);  // never set on failure
+}
+
+}  // namespace
