@@ -18,5 +18,6 @@ Command add_eval_command(CLI::App &root, const GlobalOptions &global);
 Command add_generate_command(CLI::App &root, const GlobalOptions &global);
 Command add_bench_command(CLI::App &root, const GlobalOptions &global);
 Command add_random_model_command(CLI::App &root, const GlobalOptions &global);
+Command add_tokenize_command(CLI::App &root, const GlobalOptions &global);
 
 }  // namespace dn::cli

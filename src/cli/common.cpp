@@ -97,25 +97,40 @@ const char *dtype_name(dn_dtype dtype) {
     return "unknown";
 }
 
-namespace {
-
 std::string read_all(const std::string &path) {
     if (path == "-") {
         std::ostringstream text;
         text << std::cin.rdbuf();
-        if (std::cin.bad()) fail(DN_ERR_IO, "cannot read token ids from standard input");
+        if (std::cin.bad()) fail(DN_ERR_IO, "cannot read standard input");
         return text.str();
     }
     std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) fail(DN_ERR_IO, "ids file ", path, " is a directory");
+    if (std::filesystem::is_directory(path, ec)) fail(DN_ERR_IO, path, " is a directory, not a file");
     std::ifstream in(path, std::ios::binary);
-    if (!in) fail(DN_ERR_IO, "cannot open ids file ", path, ": ", std::strerror(errno));
+    if (!in) fail(DN_ERR_IO, "cannot open ", path, ": ", std::strerror(errno));
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) fail(DN_ERR_IO, "cannot read ids file ", path);
+    if (in.bad()) fail(DN_ERR_IO, "cannot read ", path);
     return text;
 }
 
-}  // namespace
+TokenizerPtr load_tokenizer(const std::string &dir) {
+    dn_tokenizer *tokenizer = nullptr;
+    check(dn_tokenizer_load(dir.c_str(), &tokenizer));
+    return TokenizerPtr(tokenizer);
+}
+
+std::vector<int32_t> encode(const dn_tokenizer *tokenizer, const std::string &text, uint32_t flags) {
+    size_t count = 0;
+    std::vector<int32_t> ids(text.size() + 8);  // at most one id per byte, plus what a template adds
+    dn_status status = dn_tokenizer_encode(tokenizer, text.data(), text.size(), flags, ids.data(), ids.size(), &count);
+    if (status == DN_ERR_BUFFER_TOO_SMALL) {
+        ids.resize(count);
+        status = dn_tokenizer_encode(tokenizer, text.data(), text.size(), flags, ids.data(), ids.size(), &count);
+    }
+    check(status);
+    ids.resize(count);
+    return ids;
+}
 
 std::vector<int32_t> read_ids_file(const std::string &path) {
     const std::string text = read_all(path);

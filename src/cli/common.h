@@ -39,6 +39,15 @@ struct StateDeleter {
 using StreamPtr = std::unique_ptr<dn_stream, StreamDeleter>;
 using ModelPtr = std::unique_ptr<dn_model, ModelDeleter>;
 using StatePtr = std::unique_ptr<dn_state, StateDeleter>;
+struct TokenizerDeleter {
+    void operator()(dn_tokenizer *tokenizer) const { dn_tokenizer_free(tokenizer); }
+};
+using TokenizerPtr = std::unique_ptr<dn_tokenizer, TokenizerDeleter>;
+
+// The tokenizer of a model directory (its tokenizer.json).
+TokenizerPtr load_tokenizer(const std::string &dir);
+// `text` as token ids (flags: DN_ENCODE_*).
+std::vector<int32_t> encode(const dn_tokenizer *tokenizer, const std::string &text, uint32_t flags);
 
 // A model and the stream it runs on.
 struct LoadedModel {
@@ -72,6 +81,9 @@ ModelInfo describe(const dn_model *model);
 
 const char *family_name(dn_family family);
 const char *dtype_name(dn_dtype dtype);
+
+// A whole file's bytes; "-" reads standard input. Throws DN_ERR_IO.
+std::string read_all(const std::string &path);
 
 // Token ids separated by any whitespace. `path` "-" reads standard input. Throws DN_ERR_IO (cannot
 // read) or DN_ERR_MALFORMED_FILE (a token that is not an integer, one outside int32, no ids at all).

@@ -37,6 +37,7 @@ int main(int argc, char **argv) {
         add_generate_command(app, global),
         add_bench_command(app, global),
         add_random_model_command(app, global),
+        add_tokenize_command(app, global),
     };
 
     try {
