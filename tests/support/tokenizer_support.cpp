@@ -32,6 +32,7 @@ std::string decode(const dn_tokenizer *tokenizer, const std::vector<int32_t> &id
 }
 
 const std::vector<std::string> &torture_texts() {
+    static constexpr char with_nul[] = "control \x01\x02\x1F\x7F and a NUL \0 inside";
     static const std::vector<std::string> texts = {
         "In the beginning God created the heaven and the earth.",
         "Numbers 1234567890, 3.14159, -42, 1e-9, 0x1F, 2026-11-22 12:34:56",
@@ -44,7 +45,7 @@ const std::vector<std::string> &torture_texts() {
         " flag \xF0\x9F\x87\xAF\xF0\x9F\x87\xB5 thumbs \xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD",
         "combining: e\xCC\x81 n\xCC\x83 a\xCC\x88\xCC\x84 Z\xCD\x91\xCD\x97\xCD\xA0",
         "RTL: \xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D \xD8\xA7\xD9\x84\xD8\xB9\xD8\xB1\xD8\xA8\xD9\x8A\xD8\xA9 mixed",
-        std::string("control \x01\x02\x1F\x7F and a NUL \0 inside", 33),
+        std::string(with_nul, sizeof with_nul - 1),  // the NUL is part of the text
         "math \xF0\x9D\x94\x98\xF0\x9D\x94\xAB \xE2\x88\x91\xE2\x88\xAB\xE2\x88\x9A \xE2\x84\x9D",
         "Greek \xCE\xB1\xCE\xB2\xCE\xB3 Cyrillic \xD0\xB6\xD0\xB8\xD0\xB7\xD0\xBD\xD1\x8C Hindi \xE0\xA4\xB9\xE0\xA4\xBF",
         "the special <|endoftext|> written as text",
