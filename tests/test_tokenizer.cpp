@@ -1,10 +1,12 @@
-// Tokenizers through the C API: the KJV model's byte-level BPE against fla's ids, round trips on a
+// Tokenizers through the C API: the KJV model's byte-level BPE against fla's ids, Mistral-7B's
+// SentencePiece-style BPE against mistral-tokenizer-js's ids (tests/data/mistral), round trips on a
 // UTF-8 torture text, invalid UTF-8, streaming detokenization, tokenizer.json features on small
 // hand-written files, and bad input.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
-#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +20,13 @@ using namespace dntest;
 using json = nlohmann::json;
 
 fs::path kjv_dir() { return shared_path("models/kjv-deltanet-6m"); }
+
+// tests/data/mistral (DN_TEST_DATA_DIR comes from tests/CMakeLists.txt).
+fs::path mistral_dir() {
+    const fs::path dir = fs::path(DN_TEST_DATA_DIR) / "mistral";
+    if (!fs::is_regular_file(dir / "tokenizer.json")) throw std::runtime_error("missing " + (dir / "tokenizer.json").string());
+    return dir;
+}
 
 TEST(KjvTokenizer, HeldOutTextEncodesToFlasIds) {
     const TokenizerPtr tok = load_tokenizer(kjv_dir());
@@ -108,15 +117,89 @@ TEST(KjvTokenizer, StreamingEqualsWholeDecode) {
     }
 }
 
-TEST(KjvTokenizer, ThreadsShareOneTokenizer) {
-    const TokenizerPtr tok = load_tokenizer(kjv_dir());
+// Four threads encode at once with one tokenizer (of each kind) and agree with a lone thread.
+TEST(Tokenizer, ThreadsShareOneTokenizer) {
     const std::string text = read_bytes(kjv_dir() / "heldout-revelation.txt");
-    const std::vector<int32_t> want = encode(tok.get(), text);
-    std::vector<std::vector<int32_t>> got(4);
-    std::vector<std::thread> threads;
-    for (auto &g : got) threads.emplace_back([&] { g = encode(tok.get(), text); });
-    for (auto &t : threads) t.join();
-    for (const auto &g : got) EXPECT_EQ(g, want);
+    for (const fs::path &path : {kjv_dir(), mistral_dir()}) {
+        SCOPED_TRACE(path.string());
+        const TokenizerPtr tok = load_tokenizer(path);
+        const std::vector<int32_t> want = encode(tok.get(), text);
+        ASSERT_GT(want.size(), 10000u);
+        std::vector<std::vector<int32_t>> got(4);
+        std::vector<std::thread> threads;
+        for (auto &g : got) threads.emplace_back([&] { g = encode(tok.get(), text); });
+        for (auto &t : threads) t.join();
+        for (const auto &g : got) EXPECT_EQ(g, want);
+    }
+}
+
+// Mistral-7B's vocabulary and merges, as tokenizer.json (see tests/data/mistral/README.md).
+class MistralTokenizer : public ::testing::Test {
+protected:
+    void SetUp() override { tok_ = load_tokenizer(mistral_dir()); }
+    TokenizerPtr tok_;
+};
+
+// Ids from mistral-tokenizer-js's own encoder, which adds bos and the leading space as we do with
+// DN_ENCODE_ADD_SPECIAL.
+TEST_F(MistralTokenizer, MatchesThePackagesEncoder) {
+    const json cases = json::parse(read_bytes(mistral_dir() / "expected.json"));
+    ASSERT_GT(cases.size(), 250u);
+    for (const json &c : cases) {
+        const std::string text = c.at("text").get<std::string>();
+        const std::vector<int32_t> want = c.at("ids").get<std::vector<int32_t>>();
+        SCOPED_TRACE(printable(text));
+        EXPECT_EQ(encode(tok_.get(), text, DN_ENCODE_ADD_SPECIAL), want);
+        EXPECT_EQ(decode(tok_.get(), want, DN_DECODE_SKIP_SPECIAL), text);
+    }
+}
+
+TEST_F(MistralTokenizer, VocabularyAndSpecialTokens) {
+    int32_t vocab = 0, bos = -2, eos = -2;
+    ASSERT_DN_OK(dn_tokenizer_vocab_size(tok_.get(), &vocab));
+    EXPECT_EQ(vocab, 32000);
+    ASSERT_DN_OK(dn_tokenizer_bos_eos(tok_.get(), &bos, &eos));
+    EXPECT_EQ(bos, 1);
+    EXPECT_EQ(eos, 2);
+    const char *text = nullptr;
+    ASSERT_DN_OK(dn_tokenizer_token_text(tok_.get(), 28705, &text));
+    EXPECT_STREQ(text, "\u2581");
+    ASSERT_DN_OK(dn_tokenizer_token_text(tok_.get(), 13, &text));
+    EXPECT_STREQ(text, "<0x0A>");
+    int special = -1;
+    ASSERT_DN_OK(dn_tokenizer_is_special(tok_.get(), 2, &special));
+    EXPECT_EQ(special, 1);
+    ASSERT_DN_OK(dn_tokenizer_is_special(tok_.get(), 13, &special));
+    EXPECT_EQ(special, 0);
+    // tokenizers' decode keeps the space after "<s>" (Strip removes only the text's first space).
+    EXPECT_EQ(decode(tok_.get(), {1, 22557, 1526, 28808}), "<s> Hello world!");
+    EXPECT_EQ(decode(tok_.get(), {1, 22557, 1526, 28808}, DN_DECODE_SKIP_SPECIAL), "Hello world!");
+    // Without parse_special "</s>" is text; with it, the token (and the text after it gets its own "▁").
+    EXPECT_EQ(encode(tok_.get(), "a</s>b", DN_ENCODE_PARSE_SPECIAL), (std::vector<int32_t>{264, 2, 287}));
+    const std::vector<int32_t> plain = encode(tok_.get(), "a</s>b");
+    EXPECT_EQ(std::count(plain.begin(), plain.end(), 2), 0);
+}
+
+TEST_F(MistralTokenizer, TortureTextRoundTripsAndStreams) {
+    for (const std::string &text : torture_texts()) {
+        SCOPED_TRACE(printable(text));
+        const std::vector<int32_t> ids = encode(tok_.get(), text);
+        EXPECT_EQ(printable(decode(tok_.get(), ids)), printable(text));
+        expect_streaming_matches(tok_.get(), ids);
+        expect_streaming_matches(tok_.get(), encode(tok_.get(), text, DN_ENCODE_ADD_SPECIAL), DN_DECODE_SKIP_SPECIAL);
+    }
+}
+
+// Each invalid byte falls back to its <0xNN> token; decoding gives the sanitized text.
+TEST_F(MistralTokenizer, InvalidUtf8FallsBackToByteTokens) {
+    const int32_t ff = 0xFF + 3;  // <0xFF>: the byte tokens start at id 3
+    EXPECT_EQ(encode(tok_.get(), "\xFF"), (std::vector<int32_t>{28705, ff}));
+    for (const auto &[bytes, sanitized] : invalid_utf8_cases()) {
+        SCOPED_TRACE(printable(bytes));
+        const std::vector<int32_t> ids = encode(tok_.get(), bytes);
+        EXPECT_EQ(printable(decode(tok_.get(), ids)), printable(sanitized));
+        expect_streaming_matches(tok_.get(), ids);
+    }
 }
 
 // Features on a small hand-written SentencePiece-style tokenizer.json: metaspace, merges by rank,
@@ -169,6 +252,58 @@ TEST_F(TinyTokenizer, AddedTokensSplitTheTextAndStripSpaces) {
     // Special tokens only when asked.
     EXPECT_EQ(encode(tok_.get(), "</s>", DN_ENCODE_PARSE_SPECIAL), (std::vector<int32_t>{2}));
     EXPECT_NE(encode(tok_.get(), "</s>"), (std::vector<int32_t>{2}));
+}
+
+// A BPE tokenizer.json over single characters with the given merges, pre-tokenizer and decoder.
+TokenizerPtr char_tokenizer(const TempDir &dir, const std::vector<std::string> &tokens, const json &merges,
+                            const json &pre_tokenizer, const json &decoder = nullptr) {
+    json vocab = json::object();
+    for (const std::string &t : tokens) vocab[t] = vocab.size();
+    const json file = {{"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", merges}}},
+                       {"pre_tokenizer", pre_tokenizer}, {"decoder", decoder}};
+    write_bytes(dir / "tokenizer.json", file.dump());
+    return load_tokenizer(dir / "tokenizer.json");
+}
+
+// Split's behaviours decide which pieces BPE sees: here "a-", "-b" and "--" merge only when a piece
+// holds them, so the ids show the pieces.
+TEST(SplitPreTokenizer, BehavioursCutAndGlueAsTokenizersDoes) {
+    const std::vector<std::string> tokens = {"a", "b", "c", "-", "a-", "-b", "--"};
+    const json merges = json::array({json::array({"a", "-"}), json::array({"-", "b"}), json::array({"-", "-"})});
+    const std::vector<std::pair<std::string, std::vector<int32_t>>> cases = {
+        {"Isolated", {0, 3, 1, 3, 3, 2}},            // a - b - - c
+        {"Removed", {0, 1, 2}},                      // a b c
+        {"MergedWithPrevious", {4, 1, 3, 3, 2}},     // a- b- - c
+        {"MergedWithNext", {0, 5, 3, 3, 2}},         // a -b - -c
+        {"Contiguous", {0, 3, 1, 6, 2}},             // a - b -- c
+    };
+    for (const auto &[behavior, want] : cases) {
+        SCOPED_TRACE(behavior);
+        TempDir dir;
+        const json split = {{"type", "Split"}, {"pattern", {{"String", "-"}}}, {"behavior", behavior}, {"invert", false}};
+        const TokenizerPtr tok = char_tokenizer(dir, tokens, merges, split);
+        EXPECT_EQ(encode(tok.get(), "a-b--c"), want);
+    }
+}
+
+// Llama 3's pre-tokenizer: a Split regex (numbers in groups of three, case-insensitive contractions)
+// and ByteLevel without its own regex. The merge ranks make "12345" unsplit give 12 34 5.
+TEST(SplitPreTokenizer, Llama3RegexWithByteLevel) {
+    const std::vector<std::string> tokens = {"1", "2", "3", "4", "5", "12", "34", "45", "123", "'", "S", "'S", "x",
+                                             "\u0120", "\u0120x"};
+    const json merges = json::array({"3 4", "1 2", "4 5", "12 3", "' S", "\u0120 x"});  // the older "a b" form
+    const json byte_level = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}};
+    const json llama3 = {{"type", "Sequence"}, {"pretokenizers", json::array({
+        {{"type", "Split"}, {"behavior", "Isolated"}, {"invert", false}, {"pattern", {{"Regex",
+            R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)"}}}},
+        byte_level})}};
+    TempDir split_dir, plain_dir;
+    const TokenizerPtr split = char_tokenizer(split_dir, tokens, merges, llama3, {{"type", "ByteLevel"}});
+    const TokenizerPtr plain = char_tokenizer(plain_dir, tokens, merges, byte_level, {{"type", "ByteLevel"}});
+    EXPECT_EQ(encode(plain.get(), "12345"), (std::vector<int32_t>{5, 6, 4}));
+    EXPECT_EQ(encode(split.get(), "12345"), (std::vector<int32_t>{8, 7}));    // 123 45
+    EXPECT_EQ(encode(split.get(), "x'S x"), (std::vector<int32_t>{12, 11, 14}));  // x 'S Ġx
+    EXPECT_EQ(decode(split.get(), {8, 7, 11, 14}), "12345'S x");
 }
 
 TEST(TokenizerErrors, BadCalls) {
