@@ -71,7 +71,8 @@ BpeModel::BpeModel(const json &model) {
         if (l == vocab_.end() || r == vocab_.end() || m == vocab_.end())
             fail(DN_ERR_MALFORMED_FILE, "tokenizer.json: merge ", rank, " ('", left, "' + '", right,
                  "') uses a token that is not in the vocabulary");
-        merges_.emplace(pair_key(l->second, r->second), Merge{rank++, m->second});  // first occurrence wins
+        // A pair listed twice takes its later rank, as tokenizers' map from the list does.
+        merges_[pair_key(l->second, r->second)] = Merge{rank++, m->second};
     }
 }
 

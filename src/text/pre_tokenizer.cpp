@@ -5,8 +5,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "text/byte_level.h"
+#include "text/utf8.h"
 
 namespace dn::text {
 
@@ -52,8 +55,9 @@ public:
             const int rc = pcre2_match(code_, subject, text.size(), start, 0, data, nullptr);
             if (rc < 0) break;  // no match (or a match-limit error: the rest stays one gap)
             const PCRE2_SIZE *v = pcre2_get_ovector_pointer(data);
-            if (v[1] == v[0]) {  // empty match: step over one byte, never emit it
-                start = v[1] + 1;
+            if (v[1] == v[0]) {  // empty match: never emitted; go on after the character there
+                if (v[1] == text.size()) break;
+                start = v[1] + std::max<size_t>(1, utf8_sequence_length(text.substr(v[1])));
                 continue;
             }
             found.emplace_back(v[0], v[1]);
@@ -94,30 +98,24 @@ void split_piece(const Regex &regex, Behavior behavior, const std::string &piece
     }
     if (last < piece.size()) segments.push_back({piece.substr(last), false});
 
-    const size_t first_out = out.size();
-    bool glue_next = false;  // MergedWithNext: the last emitted piece waits for what follows
+    // A delimiter glues onto the neighbouring gap only, never onto another delimiter. (Gluing needs
+    // i > 0, so this piece has already put something in `out`.)
     for (size_t i = 0; i < segments.size(); ++i) {
         Segment &s = segments[i];
-        const bool has_previous = out.size() > first_out;
+        const bool after_match = i > 0 && segments[i - 1].match;
+        const bool after_gap = i > 0 && !segments[i - 1].match;
+        bool glue = false;
         switch (behavior) {
-            case Behavior::Isolated: out.push_back(std::move(s.text)); break;
+            case Behavior::Isolated: break;
             case Behavior::Removed:
-                if (!s.match) out.push_back(std::move(s.text));
+                if (s.match) continue;
                 break;
-            case Behavior::MergedWithPrevious:
-                if (s.match && has_previous) out.back() += s.text;
-                else out.push_back(std::move(s.text));
-                break;
-            case Behavior::MergedWithNext:
-                if (glue_next) out.back() += s.text;
-                else out.push_back(std::move(s.text));
-                glue_next = s.match;
-                break;
-            case Behavior::Contiguous:
-                if (s.match && i > 0 && segments[i - 1].match) out.back() += s.text;
-                else out.push_back(std::move(s.text));
-                break;
+            case Behavior::MergedWithPrevious: glue = s.match && after_gap; break;
+            case Behavior::MergedWithNext: glue = !s.match && after_match; break;
+            case Behavior::Contiguous: glue = s.match && after_match; break;
         }
+        if (glue) out.back() += s.text;
+        else out.push_back(std::move(s.text));
     }
 }
 
