@@ -2,9 +2,9 @@
 # Installs the Debian 12 packages libdeltanet needs to build and test (run as root, or with sudo).
 #   oneDNN: CPU matrix products        nlohmann-json: config.json and safetensors headers
 #   CLI11: the deltanet command line    GoogleTest: the test suite
-#   PCRE2: Unicode-aware regular expressions for the tokenizers' pre-tokenizers
+#   PCRE2, ICU: Unicode-aware regular expressions and normalization forms for the tokenizers
 set -euo pipefail
-packages=(cmake make g++ pkg-config libdnnl-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev binutils libpcre2-dev)
+packages=(cmake make g++ pkg-config libdnnl-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev binutils libpcre2-dev libicu-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -306,6 +306,27 @@ TEST(SplitPreTokenizer, Llama3RegexWithByteLevel) {
     EXPECT_EQ(decode(split.get(), {8, 7, 11, 14}), "12345'S x");
 }
 
+// Unicode normalizers (Qwen's byte-level BPE starts with NFC): composed and decomposed forms of
+// "é" and the compatibility form of "ﬁ" reach the model as the normal form says; invalid bytes
+// pass through untouched.
+TEST(UnicodeNormalizer, FormsReachTheModel) {
+    auto tokenizer_with = [](TempDir &dir, const std::string &form) {
+        write_bytes(dir / "tokenizer.json", R"({"normalizer": {"type": ")" + form + R"("},
+          "model": {"type": "BPE", "byte_fallback": true, "merges": [],
+            "vocab": {"\u00e9": 0, "e": 1, "\u0301": 2, "f": 3, "i": 4, "\ufb01": 5, "<0xFF>": 6}}})");
+        return load_tokenizer(dir / "tokenizer.json");
+    };
+    const std::string composed = "\xC3\xA9", decomposed = "e\xCC\x81", ligature = "\xEF\xAC\x81";
+    TempDir nfc_dir, nfd_dir, nfkc_dir;
+    const TokenizerPtr nfc = tokenizer_with(nfc_dir, "NFC"), nfd = tokenizer_with(nfd_dir, "NFD"),
+                       nfkc = tokenizer_with(nfkc_dir, "NFKC");
+    EXPECT_EQ(encode(nfc.get(), decomposed), (std::vector<int32_t>{0}));
+    EXPECT_EQ(encode(nfd.get(), composed), (std::vector<int32_t>{1, 2}));
+    EXPECT_EQ(encode(nfc.get(), ligature), (std::vector<int32_t>{5}));     // NFC keeps the ligature
+    EXPECT_EQ(encode(nfkc.get(), ligature), (std::vector<int32_t>{3, 4}));  // NFKC splits it
+    EXPECT_EQ(encode(nfc.get(), decomposed + "\xFF" + decomposed), (std::vector<int32_t>{0, 6, 0}));
+}
+
 TEST(TokenizerErrors, BadCalls) {
     const TokenizerPtr tok = load_tokenizer(kjv_dir());
     int32_t ids[4];
@@ -369,8 +390,8 @@ TEST(TokenizerErrors, BadFiles) {
                                  "pre_tokenizer": {"type": "BertPreTokenizer"}})"),
                     DN_ERR_UNSUPPORTED, "BertPreTokenizer");
     EXPECT_DN_ERROR(load_json(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []},
-                                 "normalizer": {"type": "NFKC"}})"),
-                    DN_ERR_UNSUPPORTED, "NFKC");
+                                 "normalizer": {"type": "BertNormalizer"}})"),
+                    DN_ERR_UNSUPPORTED, "BertNormalizer");
     EXPECT_DN_ERROR(load_json(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []},
                                  "decoder": {"type": "WordPiece"}})"),
                     DN_ERR_UNSUPPORTED, "WordPiece");

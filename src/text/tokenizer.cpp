@@ -14,6 +14,7 @@
 #include "text/bpe.h"
 #include "text/byte_level.h"
 #include "text/pre_tokenizer.h"
+#include "text/unicode_normalize.h"
 
 namespace dn::text {
 
@@ -36,8 +37,9 @@ std::string literal_pattern(const json &spec, const char *where) {
 }
 
 struct NormalizerOp {
-    enum Kind { Prepend, Replace } kind;
+    enum Kind { Prepend, Replace, Unicode } kind;
     std::string a, b;  // Prepend: a; Replace: a -> b
+    NormalForm form = NormalForm::NFC;  // Unicode
 };
 
 void parse_normalizer(const json &spec, std::vector<NormalizerOp> &ops) {
@@ -49,6 +51,10 @@ void parse_normalizer(const json &spec, std::vector<NormalizerOp> &ops) {
         ops.push_back({NormalizerOp::Prepend, spec.at("prepend").get<std::string>(), {}});
     } else if (type == "Replace") {
         ops.push_back({NormalizerOp::Replace, literal_pattern(spec, "normalizer"), spec.at("content").get<std::string>()});
+    } else if (type == "NFC" || type == "NFD" || type == "NFKC" || type == "NFKD") {
+        const NormalForm form = type == "NFC" ? NormalForm::NFC : type == "NFD" ? NormalForm::NFD
+                                : type == "NFKC" ? NormalForm::NFKC : NormalForm::NFKD;
+        ops.push_back({NormalizerOp::Unicode, {}, {}, form});
     } else {
         fail(DN_ERR_UNSUPPORTED, "tokenizer.json: normalizer type '", type, "' is not supported");
     }
@@ -251,10 +257,12 @@ private:
     void encode_segment(std::string_view segment, bool first_segment, std::vector<int32_t> &ids) const {
         std::string s(segment);
         for (const NormalizerOp &op : normalizer_) {
-            if (op.kind == NormalizerOp::Prepend) {
-                if (!s.empty()) s.insert(0, op.a);
-            } else {
-                replace_all(s, op.a, op.b);
+            switch (op.kind) {
+                case NormalizerOp::Prepend:
+                    if (!s.empty()) s.insert(0, op.a);
+                    break;
+                case NormalizerOp::Replace: replace_all(s, op.a, op.b); break;
+                case NormalizerOp::Unicode: s = normalize_unicode(s, op.form); break;
             }
         }
         std::vector<std::string> pieces{std::move(s)};
