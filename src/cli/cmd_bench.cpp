@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/machine_floors.h"
 #include "core/mapped_file.h"
+#include "core/model_config.h"
 
 namespace dn::cli {
 
@@ -143,6 +144,18 @@ Timings time_model(const BenchOptions &options, const LoadedModel &loaded, int32
     return timings;
 }
 
+// Bytes of weights one decode step reads: all of them but an untied input embedding table.
+// Parameters of an untied input embedding table (a row lookup per token: no products), else 0.
+uint64_t lookup_only_params(const std::string &model_dir, const ModelInfo &info) {
+    const ModelConfig config = parse_model_config(read_text_file(model_dir + "/config.json"), "config.json");
+    return config.tie_word_embeddings ? 0 : uint64_t(info.vocab_size) * uint64_t(info.hidden_size);
+}
+
+uint64_t decode_weight_bytes(const std::string &model_dir, const ModelInfo &info) {
+    const uint64_t element = info.weight_dtype == DN_DTYPE_F32 ? 4 : 2;
+    return info.weight_bytes - lookup_only_params(model_dir, info) * element;
+}
+
 // The model's *.safetensors files, mapped again: the same page-cache pages the model reads.
 std::vector<std::unique_ptr<MappedFile>> map_weight_files(const std::string &model_dir) {
     std::vector<std::unique_ptr<MappedFile>> files;
@@ -217,12 +230,13 @@ void run_bench(const BenchOptions &options, const GlobalOptions &global) {
                     peak_text(floors.bf16_gflops, floors.bf16_why).c_str(), kGemmM, kGemmN, kGemmK);
     }
 
-    const double prefill_gflop = 2.0 * double(info.params) * T / 1e9;
+    const double matmul_params = double(info.params - lookup_only_params(options.model_dir, info));
+    const double prefill_gflop = 2.0 * matmul_params * T / 1e9;
     const double prefill_gflops = prefill_gflop / timings.prefill_seconds;
     std::printf("prefill  %.1f tokens/s (%lld tokens in %.3f s, best of %d after a warm-up)\n",
                 T / timings.prefill_seconds, (long long)options.prompt_tokens, timings.prefill_seconds,
                 options.repeats);
-    std::printf("         %.1f GFLOP/s (2 x params x T = %.1f GFLOP)", prefill_gflops, prefill_gflop);
+    std::printf("         %.1f GFLOP/s (2 x matmul params x T = %.1f GFLOP)", prefill_gflops, prefill_gflop);
     if (!options.skip_floors)
         std::printf(" → %s of f32 peak, %s of bf16 peak", percent_of(prefill_gflops, floors.f32_gflops).c_str(),
                     percent_of(prefill_gflops, floors.bf16_gflops).c_str());
@@ -230,8 +244,9 @@ void run_bench(const BenchOptions &options, const GlobalOptions &global) {
 
     // Decode must read every weight once per step, so weights / bandwidth bounds a step from below:
     // at the copy bandwidth (what the machine moves) and at the rate a plain read streams the weight
-    // pages themselves. Each round is set against the bandwidth measured around it.
-    const double weights = double(info.weight_bytes);
+    // pages themselves. Each round is set against the bandwidth measured around it. An untied input
+    // embedding table is not read (one row per token), so it does not count.
+    const double weights = double(decode_weight_bytes(options.model_dir, info));
     auto report_rounds = [&](const char *label, const char *per, const std::vector<DecodeRound> &rounds, double steps) {
         std::vector<double> seconds, copy_ratio, read_ratio, copy_gbs, read_gbs;
         for (const DecodeRound &r : rounds) {
@@ -249,7 +264,7 @@ void run_bench(const BenchOptions &options, const GlobalOptions &global) {
             if (ratio.empty()) return;
             std::string each;
             for (double x : ratio) each += format(" %.0f%%", 100 * x);
-            std::printf("         vs %s floor (%s weights at %.1f..%.1f GB/s): median %.0f%%, rounds%s\n", what,
+            std::printf("         vs %s floor (%s of weights read at %.1f..%.1f GB/s): median %.0f%%, rounds%s\n", what,
                         human_bytes(weights).c_str(), *std::min_element(gbs.begin(), gbs.end()),
                         *std::max_element(gbs.begin(), gbs.end()), 100 * median(ratio), each.c_str());
         };
@@ -260,8 +275,8 @@ void run_bench(const BenchOptions &options, const GlobalOptions &global) {
     if (options.batch > 1)
         report_rounds(format("batch %lld", (long long)options.batch).c_str(), "/step", timings.batch,
                       double(options.batch));
-    std::printf("notes    prefill FLOPs = 2 x parameters x prompt tokens (one multiply-add per weight per token,\n"
-                "         embeddings included, delta-rule and attention work not counted)%s\n",
+    std::printf("notes    prefill FLOPs = 2 x matmul parameters x prompt tokens (a multiply-add per weight per token,\n"
+                "         an untied input embedding excluded, delta-rule and attention work not counted)%s\n",
                 options.skip_floors ? ""
                                     : ";\n         decode floor = reading every weight once per step, at the copy bandwidth\n"
                                       "         (memcpy, bytes read + written) or at the rate a plain read streams the\n"
