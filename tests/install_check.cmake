@@ -1,7 +1,8 @@
 # Installs the build into a fresh prefix and uses it as an application would (CTest abi.install):
 # a CMake project with find_package(deltanet), and a plain cc line with pkg-config; both build the
 # README's C example, which must then run from the source tree (it loads models/kjv-deltanet-6m).
-#   cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK_DIR=... -DEXAMPLE=readme_example.c -DCC=cc -P install_check.cmake
+#   cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK_DIR=... -DEXAMPLE=readme_example.c -DCC=cc
+#         [-DEXTRA_FLAGS="-fsanitize=..."] -P install_check.cmake
 cmake_minimum_required(VERSION 3.25)
 foreach(var BUILD_DIR SOURCE_DIR WORK_DIR EXAMPLE CC)
   if(NOT DEFINED ${var})
@@ -31,7 +32,8 @@ list(GET libdirs 0 libdir)
 
 # find_package(deltanet) from a separate project.
 run("configuring the consumer" "${CMAKE_COMMAND}" -S "${SOURCE_DIR}/tests/install" -B "${WORK_DIR}/consumer"
-    "-DCMAKE_PREFIX_PATH=${prefix}" "-DCONSUMER_SOURCE=${EXAMPLE}")
+    "-DCMAKE_PREFIX_PATH=${prefix}" "-DCONSUMER_SOURCE=${EXAMPLE}" "-DCMAKE_C_FLAGS=${EXTRA_FLAGS}"
+    "-DCMAKE_EXE_LINKER_FLAGS=${EXTRA_FLAGS}")
 run("building the consumer" "${CMAKE_COMMAND}" --build "${WORK_DIR}/consumer")
 execute_process(COMMAND "${WORK_DIR}/consumer/consumer" WORKING_DIRECTORY "${SOURCE_DIR}"
   RESULT_VARIABLE rc OUTPUT_VARIABLE last_output ERROR_VARIABLE err)
@@ -45,7 +47,8 @@ set(ENV{PKG_CONFIG_PATH} "${libdir}/pkgconfig")
 run("pkg-config" pkg-config --cflags --libs deltanet)
 string(STRIP "${last_output}" flags)
 separate_arguments(flags UNIX_COMMAND "${flags}")
-run("cc with pkg-config" "${CC}" -std=c99 -pedantic -Werror "${EXAMPLE}" -o "${WORK_DIR}/pkg_consumer" ${flags})
+separate_arguments(extra UNIX_COMMAND "${EXTRA_FLAGS}")
+run("cc with pkg-config" "${CC}" -std=c99 -pedantic -Werror ${extra} "${EXAMPLE}" -o "${WORK_DIR}/pkg_consumer" ${flags})
 set(ENV{LD_LIBRARY_PATH} "${libdir}")
 execute_process(COMMAND "${WORK_DIR}/pkg_consumer" WORKING_DIRECTORY "${SOURCE_DIR}"
   RESULT_VARIABLE rc OUTPUT_VARIABLE last_output ERROR_VARIABLE err)
