@@ -78,8 +78,16 @@ std::vector<Problem> gemv_problems() {
     return problems;
 }
 
+// Every kernel family this CPU can run (AVX-512, AVX2, portable), not only the one gemv() picks.
 TEST(CpuMatmul, GemvMatchesFloat64Reference) {
-    for (const Problem &p : gemv_problems()) check(p, DN_PRECISION_EXACT, 1e-6, dn::cpu::gemv);
+    for (dn::cpu::GemvIsa isa : dn::cpu::gemv_isas()) {
+        SCOPED_TRACE(dn::cpu::gemv_isa_name(isa));
+        for (const Problem &p : gemv_problems())
+            check(p, DN_PRECISION_EXACT, 1e-6,
+                  [isa](const float *x, int64_t xs, int64_t M, const CpuMatrix &w, float *y, int64_t ys) {
+                      dn::cpu::gemv(x, xs, M, w, y, ys, isa);
+                  });
+    }
 }
 
 TEST(CpuMatmul, OneDnnExactMatchesFloat64Reference) {

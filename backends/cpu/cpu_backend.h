@@ -3,6 +3,8 @@
 // thread's OpenMP setting (the stream sets it before each call).
 #pragma once
 
+#include <vector>
+
 #include "backends/backend.h"
 
 namespace dn {
@@ -23,6 +25,12 @@ namespace cpu {
 // y[m, n] = sum_k x[m, k] * W[n, k] for m < M (<= kGemvMaxRows), reading W once. W is F32 or BF16.
 constexpr int64_t kGemvMaxRows = 8;
 void gemv(const float *x, int64_t x_stride, int64_t M, const CpuMatrix &w, float *y, int64_t y_stride);
+
+// The GEMV kernel families; gemv() uses the best this CPU runs (tests run every one).
+enum class GemvIsa { Avx512, Avx2, Portable };
+const std::vector<GemvIsa> &gemv_isas();  // supported here, best first
+const char *gemv_isa_name(GemvIsa isa);
+void gemv(const float *x, int64_t x_stride, int64_t M, const CpuMatrix &w, float *y, int64_t y_stride, GemvIsa isa);
 
 // The same product for any M, through oneDNN.
 void matmul_onednn(const float *x, int64_t x_stride, int64_t M, const CpuMatrix &w, float *y, int64_t y_stride);

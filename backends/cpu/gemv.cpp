@@ -8,6 +8,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include <algorithm>
+#include <type_traits>
 #include <cstdint>
 #include <vector>
 
@@ -104,59 +105,147 @@ __attribute__((target("avx512f,avx512bw"))) void gemv_bf16_avx512(const float *x
     }
 }
 
-bool has_avx512() {
-    static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-    return yes;
+// AVX2 + FMA variants for CPUs without AVX-512: 8 floats a vector, the same even/odd bfloat16
+// trick on 256-bit loads, and the K remainder (below a vector) done in scalar code.
+__attribute__((target("avx2,fma"))) inline float hsum256(__m256 v) {
+    const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
 }
 
-// Dispatch on the number of activation rows; fewer rows leave registers for more weight rows.
-template <int MR>
-void f32_rows(const float *x, int64_t xs, int64_t K, const float *W, float *y, int64_t ys, int64_t n0, int64_t n1) {
-    constexpr int NR = MR <= 2 ? 4 : MR <= 4 ? 2 : 1;
-    gemv_f32_avx512<MR, NR>(x, xs, K, W, y, ys, n0, n1);
-}
-template <int MR>
-void bf16_rows(const float *xe, const float *xo, int64_t hs, int64_t K, const uint16_t *W, float *y, int64_t ys,
-               int64_t n0, int64_t n1) {
-    constexpr int NR = MR <= 2 ? 4 : MR <= 4 ? 4 : 2;
-    gemv_bf16_avx512<MR, NR>(xe, xo, hs, K, W, y, ys, n0, n1);
+template <int MR, int NR>
+__attribute__((target("avx2,fma"))) void gemv_f32_avx2(const float *x, int64_t x_stride, int64_t K, const float *W,
+                                                        float *y, int64_t y_stride, int64_t n0, int64_t n1) {
+    const int64_t K8 = K / 8 * 8;
+    for (int64_t n = n0; n < n1; n += NR) {
+        const int rows = int(std::min<int64_t>(NR, n1 - n));
+        __m256 acc[NR][MR];
+        for (int r = 0; r < NR; ++r)
+            for (int m = 0; m < MR; ++m) acc[r][m] = _mm256_setzero_ps();
+        for (int64_t k = 0; k < K8; k += 8) {
+            for (int r = 0; r < NR; ++r) {
+                if (r >= rows) break;
+                const __m256 w = _mm256_loadu_ps(W + (n + r) * K + k);
+                for (int m = 0; m < MR; ++m) acc[r][m] = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + m * x_stride + k), acc[r][m]);
+            }
+        }
+        for (int r = 0; r < rows; ++r)
+            for (int m = 0; m < MR; ++m) {
+                float sum = hsum256(acc[r][m]);
+                for (int64_t k = K8; k < K; ++k) sum += W[(n + r) * K + k] * x[m * x_stride + k];
+                y[m * y_stride + n + r] = sum;
+            }
+    }
 }
 
-void avx512_rows(const float *x, int64_t x_stride, const float *xe, const float *xo, int64_t half_stride,
+template <int MR, int NR>
+__attribute__((target("avx2,fma"))) void gemv_bf16_avx2(const float *xe, const float *xo, int64_t half_stride,
+                                                         int64_t K, const uint16_t *W, float *y, int64_t y_stride,
+                                                         int64_t n0, int64_t n1) {
+    const int64_t K16 = K / 16 * 16;
+    const __m256i high = _mm256_set1_epi32(int(0xffff0000u));
+    for (int64_t n = n0; n < n1; n += NR) {
+        const int rows = int(std::min<int64_t>(NR, n1 - n));
+        const uint16_t *w_row = W + n * K;
+        __m256 acc[NR][MR];
+        for (int r = 0; r < NR; ++r)
+            for (int m = 0; m < MR; ++m) acc[r][m] = _mm256_setzero_ps();
+        for (int64_t k = 0; k < K16; k += 16) {
+            const int64_t h = k / 2;
+            for (int r = 0; r < NR; ++r) {
+                if (r >= rows) break;
+                _mm_prefetch(reinterpret_cast<const char *>(w_row + r * K + k) + 1024, _MM_HINT_T0);
+                const __m256i bits = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w_row + r * K + k));
+                const __m256 even_w = _mm256_castsi256_ps(_mm256_slli_epi32(bits, 16));
+                const __m256 odd_w = _mm256_castsi256_ps(_mm256_and_si256(bits, high));
+                for (int m = 0; m < MR; ++m) {
+                    acc[r][m] = _mm256_fmadd_ps(even_w, _mm256_loadu_ps(xe + m * half_stride + h), acc[r][m]);
+                    acc[r][m] = _mm256_fmadd_ps(odd_w, _mm256_loadu_ps(xo + m * half_stride + h), acc[r][m]);
+                }
+            }
+        }
+        for (int r = 0; r < rows; ++r)
+            for (int m = 0; m < MR; ++m) {
+                float sum = hsum256(acc[r][m]);
+                for (int64_t k = K16; k < K; k += 2) {
+                    sum += bf16_to_f32(w_row[r * K + k]) * xe[m * half_stride + k / 2];
+                    sum += bf16_to_f32(w_row[r * K + k + 1]) * xo[m * half_stride + k / 2];
+                }
+                y[m * y_stride + n + r] = sum;
+            }
+    }
+}
+
+// Calls body(std::integral_constant<int, MR>) with MR = M (1..8, larger M in slices of 8 rows).
+template <typename Body>
+void with_rows(int64_t M, Body body) {
+    switch (M) {
+        case 1: body(std::integral_constant<int, 1>{}); return;
+        case 2: body(std::integral_constant<int, 2>{}); return;
+        case 3: body(std::integral_constant<int, 3>{}); return;
+        case 4: body(std::integral_constant<int, 4>{}); return;
+        case 5: body(std::integral_constant<int, 5>{}); return;
+        case 6: body(std::integral_constant<int, 6>{}); return;
+        case 7: body(std::integral_constant<int, 7>{}); return;
+        default: body(std::integral_constant<int, 8>{}); return;
+    }
+}
+
+// One task's rows [n0, n1) with the kernels of `isa`; fewer activation rows leave registers for
+// more weight rows.
+void vector_rows(GemvIsa isa, const float *x, int64_t x_stride, const float *xe, const float *xo, int64_t half_stride,
                  int64_t M, const CpuMatrix &w, float *y, int64_t y_stride, int64_t n0, int64_t n1) {
     const int64_t K = w.cols;
-    if (w.dtype == DType::F32) {
-        const auto *W = static_cast<const float *>(w.data);
-        switch (M) {
-            case 1: f32_rows<1>(x, x_stride, K, W, y, y_stride, n0, n1); return;
-            case 2: f32_rows<2>(x, x_stride, K, W, y, y_stride, n0, n1); return;
-            case 3: f32_rows<3>(x, x_stride, K, W, y, y_stride, n0, n1); return;
-            case 4: f32_rows<4>(x, x_stride, K, W, y, y_stride, n0, n1); return;
-            case 5: f32_rows<5>(x, x_stride, K, W, y, y_stride, n0, n1); return;
-            case 6: f32_rows<6>(x, x_stride, K, W, y, y_stride, n0, n1); return;
-            case 7: f32_rows<7>(x, x_stride, K, W, y, y_stride, n0, n1); return;
-            default: f32_rows<8>(x, x_stride, K, W, y, y_stride, n0, n1); return;
+    const auto *W32 = static_cast<const float *>(w.data);
+    const auto *W16 = static_cast<const uint16_t *>(w.data);
+    with_rows(M, [&](auto rows) {
+        constexpr int MR = decltype(rows)::value;
+        constexpr int NR_F32 = MR <= 2 ? 4 : MR <= 4 ? 2 : 1;
+        constexpr int NR_BF16 = MR <= 4 ? 4 : 2;
+        if (isa == GemvIsa::Avx512) {
+            if (w.dtype == DType::F32) gemv_f32_avx512<MR, NR_F32>(x, x_stride, K, W32, y, y_stride, n0, n1);
+            else gemv_bf16_avx512<MR, NR_BF16>(xe, xo, half_stride, K, W16, y, y_stride, n0, n1);
+        } else {
+            if (w.dtype == DType::F32) gemv_f32_avx2<MR, NR_F32>(x, x_stride, K, W32, y, y_stride, n0, n1);
+            else gemv_bf16_avx2<MR, (MR <= 2 ? 4 : MR <= 4 ? 2 : 1)>(xe, xo, half_stride, K, W16, y, y_stride, n0, n1);
         }
-    }
-    const auto *W = static_cast<const uint16_t *>(w.data);
-    switch (M) {
-        case 1: bf16_rows<1>(xe, xo, half_stride, K, W, y, y_stride, n0, n1); return;
-        case 2: bf16_rows<2>(xe, xo, half_stride, K, W, y, y_stride, n0, n1); return;
-        case 3: bf16_rows<3>(xe, xo, half_stride, K, W, y, y_stride, n0, n1); return;
-        case 4: bf16_rows<4>(xe, xo, half_stride, K, W, y, y_stride, n0, n1); return;
-        case 5: bf16_rows<5>(xe, xo, half_stride, K, W, y, y_stride, n0, n1); return;
-        case 6: bf16_rows<6>(xe, xo, half_stride, K, W, y, y_stride, n0, n1); return;
-        case 7: bf16_rows<7>(xe, xo, half_stride, K, W, y, y_stride, n0, n1); return;
-        default: bf16_rows<8>(xe, xo, half_stride, K, W, y, y_stride, n0, n1); return;
-    }
+    });
+}
+
+std::vector<GemvIsa> supported_isas() {
+    std::vector<GemvIsa> isas;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) isas.push_back(GemvIsa::Avx512);
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) isas.push_back(GemvIsa::Avx2);
+    isas.push_back(GemvIsa::Portable);
+    return isas;
 }
 
 }  // namespace
 
+const std::vector<GemvIsa> &gemv_isas() {
+    static const std::vector<GemvIsa> isas = supported_isas();
+    return isas;
+}
+
+const char *gemv_isa_name(GemvIsa isa) {
+    switch (isa) {
+        case GemvIsa::Avx512: return "avx512";
+        case GemvIsa::Avx2: return "avx2";
+        case GemvIsa::Portable: return "portable";
+    }
+    return "?";
+}
+
 void gemv(const float *x, int64_t x_stride, int64_t M, const CpuMatrix &w, float *y, int64_t y_stride) {
+    gemv(x, x_stride, M, w, y, y_stride, gemv_isas().front());
+}
+
+void gemv(const float *x, int64_t x_stride, int64_t M, const CpuMatrix &w, float *y, int64_t y_stride, GemvIsa isa) {
     const int64_t N = w.rows, K = w.cols;
-    const bool fast = has_avx512() && (w.dtype == DType::F32 || K % 2 == 0);
-    if (!fast) {
+    // The bfloat16 kernels pair weights two by two, so they need an even K.
+    const bool vector = isa != GemvIsa::Portable && (w.dtype == DType::F32 || K % 2 == 0);
+    if (!vector) {
         const auto *W32 = static_cast<const float *>(w.data);
         const auto *W16 = static_cast<const uint16_t *>(w.data);
         auto load = [&](int64_t n, int64_t k) {
@@ -185,7 +274,7 @@ void gemv(const float *x, int64_t x_stride, int64_t M, const CpuMatrix &w, float
 #pragma omp parallel for schedule(static) if (N * K > 65536)
     for (int64_t t = 0; t < tasks; ++t) {
         const int64_t n0 = t * kRowsPerTask, n1 = std::min(N, n0 + kRowsPerTask);
-        avx512_rows(x, x_stride, xe, xo, half, M, w, y, y_stride, n0, n1);
+        vector_rows(isa, x, x_stride, xe, xo, half, M, w, y, y_stride, n0, n1);
     }
 }
 
