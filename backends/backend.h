@@ -5,9 +5,9 @@
 // it, hands it weights to prepare once at load time, and calls the operations below in order. All
 // activations are float32 in device memory; weights keep their stored dtype.
 //
-// The interface is plain virtual C++ so that a backend can later live in its own shared object,
-// loaded at run time and found through one extern "C" factory function (see backend.cpp's
-// registry), as ggml does.
+// The interface is plain virtual C++; GPU backends live in their own shared objects, loaded at run
+// time and entered through one extern "C" function (backends/plugin.h), as ggml's are. A plugin is
+// only accepted when it was built from the same version of this interface.
 #pragma once
 
 #include <cstddef>
@@ -77,10 +77,27 @@ struct AttentionArgs {
     float *o = nullptr; int64_t o_stride = 0;        // [T][num_heads * head_dim]
 };
 
+// An execution queue on a backend's device: a dn_stream owns one. Operations run on the calling
+// thread's current queue (Backend::set_current_queue), in the order they were issued; independent
+// queues of one device may run concurrently (CUDA streams).
+class Queue {
+public:
+    virtual ~Queue() = default;
+    // Waits until everything issued to this queue has finished.
+    virtual void synchronize() = 0;
+};
+
 class Backend {
 public:
     virtual ~Backend() = default;
     virtual const char *name() const = 0;
+
+    // ---- queues ----
+    // `num_threads`: host threads the queue's work may use (CPU; 0 = all cores); others ignore it.
+    virtual std::unique_ptr<Queue> create_queue(int num_threads) = 0;
+    // Makes `queue` (created by this backend, or null for the backend's own default queue) the
+    // calling thread's current queue and returns the previous one, for QueueScope to restore.
+    virtual Queue *set_current_queue(Queue *queue) = 0;
 
     // ---- memory (float32 buffers on the device) ----
     // Throws dn::Error(DN_ERR_OUT_OF_MEMORY) when it cannot allocate.
@@ -90,7 +107,8 @@ public:
     virtual void copy(float *dst, const float *src, size_t count) = 0;
     virtual void upload(float *dst, const float *host_src, size_t count) = 0;
     virtual void download(float *host_dst, const float *src, size_t count) = 0;
-    // Waits for all queued work.
+    // upload/download/copy/zero are ordered on the current queue; upload and download return once the
+    // host memory may be reused. Waits for all work issued to the current queue.
     virtual void synchronize() = 0;
 
     // ---- weights ----
@@ -131,9 +149,23 @@ public:
     virtual void attention(const AttentionArgs &args) = 0;
 };
 
-// The backend of a device string ("cpu"). Backends are process-wide singletons that live until
-// exit. Throws DN_ERR_INVALID_ARGUMENT for a malformed string, DN_ERR_UNSUPPORTED for a device this
-// build has no backend for.
+// Routes the calling thread's operations on `backend` to `queue` for the scope's lifetime.
+class QueueScope {
+public:
+    QueueScope(Backend &backend, Queue *queue) : backend_(backend), previous_(backend.set_current_queue(queue)) {}
+    ~QueueScope() { backend_.set_current_queue(previous_); }
+    QueueScope(const QueueScope &) = delete;
+    QueueScope &operator=(const QueueScope &) = delete;
+
+private:
+    Backend &backend_;
+    Queue *previous_;
+};
+
+// The backend of a device string ("cpu", "cuda:N", "hip:N"). Backends are process-wide singletons
+// that live until exit; GPU backends come from plugins loaded on first use (backends/plugin.h).
+// Throws DN_ERR_INVALID_ARGUMENT for a malformed string, DN_ERR_UNSUPPORTED for a device kind this
+// installation has no backend for, DN_ERR_DEVICE when the plugin or the device cannot be opened.
 Backend &backend_for_device(const std::string &device);
 
 }  // namespace dn

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <new>
 
+#include <omp.h>
+
 #include "backends/cpu/attention.h"
 #include "backends/cpu/delta_rule.h"
 #include "backends/cpu/elementwise.h"
@@ -14,9 +16,36 @@ namespace dn {
 
 namespace {
 
+// CPU work runs on the calling thread (and its OpenMP team), so a queue is only a thread count.
+class CpuQueue final : public Queue {
+public:
+    explicit CpuQueue(int threads) : threads(threads) {}
+    void synchronize() override {}
+    const int threads;  // 0: every core
+};
+
 class CpuBackend final : public Backend {
 public:
     const char *name() const override { return "cpu"; }
+
+    std::unique_ptr<Queue> create_queue(int num_threads) override { return std::make_unique<CpuQueue>(num_threads); }
+
+    // Sets the thread's OpenMP team size to the queue's; back to the host program's own setting
+    // when the outermost scope ends.
+    Queue *set_current_queue(Queue *queue) override {
+        thread_local Queue *current = nullptr;
+        thread_local int host_threads = 0;
+        Queue *previous = current;
+        if (queue && !previous) host_threads = omp_get_max_threads();
+        if (queue) {
+            const int n = static_cast<CpuQueue *>(queue)->threads;
+            omp_set_num_threads(n > 0 ? n : omp_get_num_procs());
+        } else if (previous) {
+            omp_set_num_threads(host_threads);
+        }
+        current = queue;
+        return previous;
+    }
 
     float *alloc(size_t count) override {
         // 64-byte alignment for AVX-512 loads; at least one element so that 0 gives a real pointer.

@@ -59,7 +59,7 @@ dn_status dn_forward(dn_stream *stream, const dn_model *model, dn_state *state, 
             check_capacity(mode == DN_LOGITS_ALL ? n_tokens * vocab : vocab, logits_capacity);
         }
         check_room(*state->state, n_tokens);
-        ThreadScope threads(*stream);
+        StreamScope scope(*stream);
         const LogitRows rows = mode == DN_LOGITS_ALL ? LogitRows::All
                                : mode == DN_LOGITS_LAST ? LogitRows::Last
                                                         : LogitRows::None;
@@ -89,7 +89,7 @@ dn_status dn_decode_batch(dn_stream *stream, const dn_model *model, dn_state *co
         }
         check_tokens(tokens, batch, int32_t(vocab));
         check_capacity(batch * vocab, logits_capacity);
-        ThreadScope threads(*stream);
+        StreamScope scope(*stream);
         std::vector<Sequence> sequences;
         for (size_t i = 0; i < batch; ++i) sequences.push_back(Sequence{states[i]->state.get(), tokens + i, 1});
         run_forward(*model->model, sequences, LogitRows::Last, logits, stream->workspace);

@@ -1,17 +1,5 @@
-#include <omp.h>
-
 #include "api/guard.h"
 #include "api/handles.h"
-
-namespace dn::api {
-
-ThreadScope::ThreadScope(const dn_stream &stream) : saved_(omp_get_max_threads()) {
-    omp_set_num_threads(stream.num_threads > 0 ? stream.num_threads : omp_get_num_procs());
-}
-
-ThreadScope::~ThreadScope() { omp_set_num_threads(saved_); }
-
-}  // namespace dn::api
 
 using namespace dn;
 using namespace dn::api;
@@ -42,7 +30,7 @@ dn_status dn_stream_create(const char *device, const dn_stream_options *options,
         auto stream = std::make_unique<dn_stream>();
         stream->device = device;
         stream->backend = &backend;
-        stream->num_threads = threads;
+        stream->queue = backend.create_queue(threads);
         *out_stream = stream.release();
     });
 }
@@ -50,7 +38,7 @@ dn_status dn_stream_create(const char *device, const dn_stream_options *options,
 dn_status dn_stream_synchronize(dn_stream *stream) {
     return guarded([&] {
         require(stream, "stream");
-        stream->backend->synchronize();
+        stream->queue->synchronize();
     });
 }
 
@@ -65,7 +53,15 @@ dn_status dn_stream_device(const dn_stream *stream, const char **out_device) {
 dn_status dn_stream_destroy(dn_stream *stream) {
     return guarded([&] {
         if (!stream) return;
-        stream->backend->synchronize();
+        try {
+            stream->queue->synchronize();
+        } catch (...) {
+            // A device error surfaces at the next call on it; destroying must still free the stream.
+        }
+        {
+            StreamScope scope(*stream);  // the workspace is released in the stream's queue order
+            stream->workspace.clear();
+        }
         delete stream;
     });
 }

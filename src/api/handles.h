@@ -12,8 +12,8 @@
 struct dn_stream {
     std::string device;
     dn::Backend *backend = nullptr;
-    int num_threads = 0;  // 0: all
-    dn::Workspace workspace;
+    std::unique_ptr<dn::Queue> queue;
+    dn::Workspace workspace;  // activations of this stream's calls, on its device
 };
 
 struct dn_model {
@@ -26,15 +26,12 @@ struct dn_state {
 
 namespace dn::api {
 
-// Sets the calling thread's OpenMP team size for the duration of a call and restores it after, so
-// that the host program's own OpenMP settings are left as they were.
-class ThreadScope {
+// Runs the calling thread's backend operations on the stream's queue for the duration of a call
+// (on the CPU this also sets the OpenMP team size, restored after so that the host program's own
+// settings are left as they were).
+class StreamScope : public QueueScope {
 public:
-    explicit ThreadScope(const dn_stream &stream);
-    ~ThreadScope();
-
-private:
-    int saved_;
+    explicit StreamScope(dn_stream &stream) : QueueScope(*stream.backend, stream.queue.get()) {}
 };
 
 }  // namespace dn::api

@@ -205,16 +205,16 @@ void run_pass(const Model &model, const std::vector<Span> &spans, int64_t R, Log
 
 }  // namespace
 
-Workspace::~Workspace() {
+Workspace::~Workspace() { clear(); }
+
+void Workspace::clear() {
     if (buffer_) backend_->release(buffer_);
+    buffer_ = nullptr;
+    capacity_ = 0;
 }
 
 float *Workspace::get(Backend &backend, size_t count) {
-    if (buffer_ && (backend_ != &backend || capacity_ < count)) {
-        backend_->release(buffer_);
-        buffer_ = nullptr;
-        capacity_ = 0;
-    }
+    if (buffer_ && (backend_ != &backend || capacity_ < count)) clear();
     if (!buffer_) {
         buffer_ = backend.alloc(count);
         backend_ = &backend;
@@ -238,6 +238,7 @@ void run_forward(const Model &model, const std::vector<Sequence> &sequences, Log
             float *out = rows == LogitRows::All ? logits + start * V : logits;
             run_pass(model, {Span{s.state, s.tokens + start, n, 0}}, n, block_rows, out, workspace);
         }
+        model.backend().synchronize();
         return;
     }
     std::vector<Span> spans;
@@ -247,6 +248,8 @@ void run_forward(const Model &model, const std::vector<Sequence> &sequences, Log
         row += s.n;
     }
     run_pass(model, spans, row, rows, logits, workspace);
+    // States are complete when the call returns (another queue may save or clone them next).
+    model.backend().synchronize();
 }
 
 }  // namespace dn

@@ -13,9 +13,14 @@ namespace dn {
 // Scratch memory for activations, owned by a stream and reused across calls.
 class Workspace {
 public:
+    Workspace() = default;
     ~Workspace();
+    Workspace(const Workspace &) = delete;
+    Workspace &operator=(const Workspace &) = delete;
     // A buffer of at least `count` floats on `backend` (contents undefined). Throws OOM.
     float *get(Backend &backend, size_t count);
+    // Gives the buffer back to its backend now.
+    void clear();
 
 private:
     Backend *backend_ = nullptr;
