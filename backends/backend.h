@@ -57,6 +57,9 @@ struct DeltaArgs {
     float *state = nullptr;                          // [Hv][dv][dk]
     float *o = nullptr; int64_t o_stride = 0;
     bool chunked = true;                             // false: token-by-token recurrence
+    // The chunked form may multiply in bfloat16 on tensor cores (float32 accumulation and state):
+    // DN_PRECISION_FAST. Otherwise every product is float32.
+    bool bf16_products = false;
 };
 
 // Softmax attention of one sequence's T new rows against its key/value cache. The cache is a ring
@@ -87,10 +90,32 @@ public:
     virtual void synchronize() = 0;
 };
 
+// A recorded sequence of operations (a CUDA graph), replayed later with new token ids.
+class CapturedPass {
+public:
+    virtual ~CapturedPass() = default;
+};
+
 class Backend {
 public:
     virtual ~Backend() = default;
     virtual const char *name() const = 0;
+
+    // Rows (tokens) the model code puts through the layers at once: bounds its activation memory.
+    virtual int64_t max_rows_per_pass() const { return 1024; }
+
+    // ---- capture and replay (GPU backends; the CPU has no launch cost to save) ----
+    // Between begin_capture() and end_capture() the current queue records the operations instead of
+    // running them (embed() included: a replay reads the ids given to replay()). Nothing issued in
+    // between may allocate or synchronise. abort_capture() ends a capture an exception interrupted.
+    virtual bool can_capture() const { return false; }
+    virtual void begin_capture() {}
+    virtual std::unique_ptr<CapturedPass> end_capture() { return nullptr; }
+    virtual void abort_capture() {}
+    // Runs `pass` on the current queue with `ids` (n, host) as its token ids. False when the pass
+    // can no longer run as recorded (it belongs to another queue, or the queue's scratch memory has
+    // moved since): capture it again.
+    virtual bool replay(CapturedPass &, const int32_t *, int64_t) { return false; }
 
     // ---- queues ----
     // `num_threads`: host threads the queue's work may use (CPU; 0 = all cores); others ignore it.

@@ -188,9 +188,21 @@ TEST_F(BadInput, Devices) {
     EXPECT_DN_ERROR(dn_stream_create("", nullptr, &out), DN_ERR_INVALID_ARGUMENT);
     EXPECT_DN_ERROR(dn_stream_create("banana", nullptr, &out), DN_ERR_INVALID_ARGUMENT, "banana");
     EXPECT_EQ(out, kUntouched);
-    EXPECT_DN_ERROR(dn_stream_create("cuda:0", nullptr, &out), DN_ERR_UNSUPPORTED, "cuda");
-    EXPECT_EQ(out, kUntouched);
-    EXPECT_DN_ERROR(dn_stream_create("hip:0", nullptr, &out), DN_ERR_UNSUPPORTED, "hip");
+    // A GPU device: a stream where the plugin and the device are there; else DN_ERR_UNSUPPORTED (no
+    // plugin installed) or DN_ERR_DEVICE (no driver or device), saying which, and nothing written.
+    for (const char *gpu : {"cuda:0", "hip:0"}) {
+        const dn_status status = dn_stream_create(gpu, nullptr, &out);
+        if (status == DN_OK) {
+            StreamPtr owned(out);
+            out = kUntouched;
+            continue;
+        }
+        const std::string kind = std::string(gpu).substr(0, std::string(gpu).find(':'));
+        EXPECT_TRUE(IsError(status, status == DN_ERR_DEVICE ? DN_ERR_DEVICE : DN_ERR_UNSUPPORTED, {kind})) << gpu;
+        EXPECT_EQ(out, kUntouched);
+    }
+    EXPECT_DN_ERROR(dn_stream_create("cuda:x", nullptr, &out), DN_ERR_INVALID_ARGUMENT, "cuda:x");
+    EXPECT_DN_ERROR(dn_stream_create("cuda:", nullptr, &out), DN_ERR_INVALID_ARGUMENT);
     EXPECT_EQ(out, kUntouched);
 
     // The one device of this build works, and says what it is.

@@ -4,7 +4,7 @@
  *
  * The C API in one page
  * ---------------------
- *   dn_stream  an execution queue on one device ("cpu", later "cuda:0", "hip:0"). Work submitted
+ *   dn_stream  an execution queue on one device ("cpu", "cuda:0"). Work submitted
  *              through a stream runs in order. A stream is used by one thread at a time.
  *   dn_model   weights and configuration loaded from a Hugging Face directory (config.json plus
  *              *.safetensors) for one device. Immutable after loading: any number of threads may use
@@ -106,16 +106,21 @@ typedef struct dn_stream_options {
 /** Fill `options` with defaults and set its struct_size. DN_ERR_NULL_ARGUMENT if NULL. */
 DN_API dn_status dn_stream_options_init(dn_stream_options *options);
 
-/** Create an execution stream on `device`: "cpu" in this version ("cuda:N" and "hip:N" are
- *  recognised and give DN_ERR_UNSUPPORTED when the backend is not built in). `options` may be NULL.
- *  On success *out_stream owns a new stream; free it with dn_stream_destroy(). On error *out_stream is
- *  left unchanged. Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_INVALID_ARGUMENT (unparsable device, negative
- *  thread count, struct_size too small), DN_ERR_UNSUPPORTED, DN_ERR_OUT_OF_MEMORY. */
+/** Create an execution stream on `device`: "cpu", or "cuda:N" for NVIDIA GPU N. GPU backends are
+ *  plugins (libdeltanet-cuda.so) loaded on first use from $DN_BACKEND_DIR, else from the folder
+ *  deltanet/backends beside libdeltanet.so; a CUDA stream maps to its own CUDA stream, and streams of
+ *  one GPU run concurrently (one thread each). "hip:N" is recognised; no HIP plugin exists yet.
+ *  `options` may be NULL. On success *out_stream owns a new stream; free it with dn_stream_destroy().
+ *  On error *out_stream is left unchanged. Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_INVALID_ARGUMENT
+ *  (unparsable device, negative thread count, struct_size too small), DN_ERR_UNSUPPORTED (no plugin
+ *  for that kind of device is installed, or one of another libdeltanet version), DN_ERR_DEVICE (no
+ *  driver or no such device), DN_ERR_OUT_OF_MEMORY. */
 DN_API dn_status dn_stream_create(const char *device, const dn_stream_options *options,
                                   dn_stream **out_stream);
 
-/** Wait until all work submitted to the stream has finished. CPU calls complete before they return,
- *  so on the CPU this returns at once. Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_DEVICE. */
+/** Wait until all work submitted to the stream has finished. Every call that reads or writes host
+ *  memory (forward, decode, state save/load) has finished when it returns, on every device, so this
+ *  only matters for future asynchronous calls. Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_DEVICE. */
 DN_API dn_status dn_stream_synchronize(dn_stream *stream);
 
 /** The device string the stream was created for ("cpu"). *out_device points into the stream and is

@@ -9,9 +9,11 @@ namespace dn {
 
 namespace {
 
-// Rows (tokens) processed per pass through the layers. Long prompts are cut into blocks of this
-// many tokens (a multiple of the delta rule's chunk of 64) so that scratch memory stays bounded.
-constexpr int64_t kMaxRowsPerPass = 1024;
+// Long prompts are cut into blocks of Backend::max_rows_per_pass() tokens (a multiple of the delta
+// rule's chunk of 64) so that scratch memory stays bounded.
+
+// Decode passes of at most this many rows are recorded and replayed where the backend can.
+constexpr int64_t kMaxCapturedRows = 512;
 
 // Offsets of the activation buffers of one pass inside the workspace.
 struct Buffers {
@@ -118,6 +120,7 @@ void delta_mixer(const Model &model, int layer, const std::vector<Span> &spans, 
         a.state = s.state->layer(layer).S;
         a.o = B.o + s.row * c.value_dim; a.o_stride = c.value_dim;
         a.chunked = s.n > 1;
+        a.bf16_products = model.precision() == DN_PRECISION_FAST;
         be.delta_rule(a);
     }
 
@@ -162,19 +165,14 @@ void attention_mixer(const Model &model, int layer, const std::vector<Span> &spa
     be.matmul(B.o, H, R, *w.o_proj, B.y, H);
 }
 
-// One pass of the layers over spans whose rows fit in one set of buffers.
-void run_pass(const Model &model, const std::vector<Span> &spans, int64_t R, LogitRows rows, float *logits,
-              Workspace &workspace) {
+// The layers over the pass's rows, up to the logits in B.logits (device memory).
+void run_layers(const Model &model, const std::vector<Span> &spans, int64_t R, LogitRows rows,
+                const std::vector<int32_t> &ids, const Buffers &B) {
     Backend &be = model.backend();
     const ModelConfig &c = model.config();
     const int64_t H = c.hidden_size;
     const int64_t logit_rows = rows == LogitRows::All ? R : rows == LogitRows::Last ? int64_t(spans.size()) : 0;
-    Buffers B;
-    const size_t floats = Buffers::layout(c, R, logit_rows, nullptr, nullptr);
-    Buffers::layout(c, R, logit_rows, workspace.get(be, floats), &B);
-
-    // Everything that can fail for lack of memory has been allocated: states change from here on.
-    for (const Span &s : spans) be.embed(model.embeddings(), s.tokens, s.n, B.h + s.row * H);
+    be.embed(model.embeddings(), ids.data(), R, B.h);
     for (int i = 0; i < c.num_layers; ++i) {
         const LayerWeights &L = model.layer(i);
         be.rms_norm(B.h, H, L.attn_norm, nullptr, 0, B.x, H, R, int(H), c.norm_eps);
@@ -187,8 +185,6 @@ void run_pass(const Model &model, const std::vector<Span> &spans, int64_t R, Log
         be.matmul(B.mlp_gate, c.intermediate_size, R, *L.down_proj, B.y, H);
         be.add(B.h, B.y, size_t(R * H));
     }
-    for (const Span &s : spans) s.state->advance(s.n);
-
     if (rows == LogitRows::None) return;
     if (rows == LogitRows::All) {
         be.rms_norm(B.h, H, model.final_norm(), nullptr, 0, B.x, H, R, int(H), c.norm_eps);
@@ -200,7 +196,68 @@ void run_pass(const Model &model, const std::vector<Span> &spans, int64_t R, Log
         }
     }
     be.matmul(B.x, H, logit_rows, model.lm_head(), B.logits, c.vocab_size);
-    be.download(logits, B.logits, size_t(logit_rows * c.vocab_size));
+}
+
+// Runs the layers through a recorded pass where the backend can record one and this pass is a
+// decode step it has seen before (recording costs about one eager run; replaying saves the launch
+// cost of every operation). Returns false where the caller must run the layers itself.
+bool run_recorded(const Model &model, const std::vector<Span> &spans, int64_t R, LogitRows rows,
+                  const std::vector<int32_t> &ids, const Buffers &B, Workspace &workspace) {
+    Backend &be = model.backend();
+    const ModelConfig &c = model.config();
+    // Attention layers take the position as an argument: their steps differ every time.
+    if (!be.can_capture() || R > kMaxCapturedRows || c.num_attention_layers() > 0) return false;
+    for (const Span &s : spans)
+        if (s.n != 1) return false;
+    std::vector<uint64_t> states;
+    for (const Span &s : spans) states.push_back(s.state->serial());
+    Workspace::PassKey key{model.serial(), std::move(states), R, int(rows), B.h};
+    if (auto it = workspace.captured.find(key); it != workspace.captured.end()) {
+        if (!it->second) return false;  // recording this pass failed once: it runs eagerly
+        if (be.replay(*it->second, ids.data(), R)) return true;
+        workspace.captured.erase(it);
+    }
+    if (workspace.seen.insert(key).second) {
+        if (workspace.seen.size() > 64) workspace.seen.clear();  // bounded: keys of freed states pile up
+        workspace.seen.insert(key);
+        return false;
+    }
+    if (workspace.captured.size() >= 16) workspace.captured.erase(workspace.captured.begin());
+    // Nothing runs while recording, so a failure here changes nothing: the pass then runs eagerly
+    // (which reports a real device error again) and is not recorded again.
+    std::unique_ptr<CapturedPass> pass;
+    try {
+        be.begin_capture();
+        run_layers(model, spans, R, rows, ids, B);
+        pass = be.end_capture();
+    } catch (const Error &) {
+        be.abort_capture();
+    }
+    if (!pass || !be.replay(*pass, ids.data(), R)) {
+        workspace.captured.emplace(std::move(key), nullptr);
+        return false;
+    }
+    workspace.captured.emplace(std::move(key), std::move(pass));
+    return true;
+}
+
+// One pass of the layers over spans whose rows fit in one set of buffers.
+void run_pass(const Model &model, const std::vector<Span> &spans, int64_t R, LogitRows rows, float *logits,
+              Workspace &workspace) {
+    Backend &be = model.backend();
+    const ModelConfig &c = model.config();
+    const int64_t logit_rows = rows == LogitRows::All ? R : rows == LogitRows::Last ? int64_t(spans.size()) : 0;
+    Buffers B;
+    const size_t floats = Buffers::layout(c, R, logit_rows, nullptr, nullptr);
+    Buffers::layout(c, R, logit_rows, workspace.get(be, floats), &B);
+    std::vector<int32_t> ids;  // every row's token, in row order
+    ids.reserve(size_t(R));
+    for (const Span &s : spans) ids.insert(ids.end(), s.tokens, s.tokens + s.n);
+
+    // Everything that can fail for lack of memory has been allocated: states change from here on.
+    if (!run_recorded(model, spans, R, rows, ids, B, workspace)) run_layers(model, spans, R, rows, ids, B);
+    for (const Span &s : spans) s.state->advance(s.n);
+    if (logit_rows) be.download(logits, B.logits, size_t(logit_rows * c.vocab_size));
 }
 
 }  // namespace
@@ -208,13 +265,15 @@ void run_pass(const Model &model, const std::vector<Span> &spans, int64_t R, Log
 Workspace::~Workspace() { clear(); }
 
 void Workspace::clear() {
+    captured.clear();
+    seen.clear();
     if (buffer_) backend_->release(buffer_);
     buffer_ = nullptr;
     capacity_ = 0;
 }
 
 float *Workspace::get(Backend &backend, size_t count) {
-    if (buffer_ && (backend_ != &backend || capacity_ < count)) clear();
+    if (buffer_ && (backend_ != &backend || capacity_ < count)) clear();  // recorded passes used the old buffer
     if (!buffer_) {
         buffer_ = backend.alloc(count);
         backend_ = &backend;
@@ -229,8 +288,9 @@ void run_forward(const Model &model, const std::vector<Sequence> &sequences, Log
     if (sequences.size() == 1) {
         // One sequence: blocks of at most kMaxRowsPerPass tokens, the state carried between them.
         const Sequence &s = sequences[0];
-        for (int64_t start = 0; start < s.n; start += kMaxRowsPerPass) {
-            const int64_t n = std::min(kMaxRowsPerPass, s.n - start);
+        const int64_t per_pass = model.backend().max_rows_per_pass();
+        for (int64_t start = 0; start < s.n; start += per_pass) {
+            const int64_t n = std::min(per_pass, s.n - start);
             const bool last_block = start + n == s.n;
             LogitRows block_rows = rows == LogitRows::All ? LogitRows::All
                                    : (rows == LogitRows::Last && last_block) ? LogitRows::Last

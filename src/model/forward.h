@@ -3,6 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <tuple>
 #include <vector>
 
 #include "model/model.h"
@@ -19,8 +23,16 @@ public:
     Workspace &operator=(const Workspace &) = delete;
     // A buffer of at least `count` floats on `backend` (contents undefined). Throws OOM.
     float *get(Backend &backend, size_t count);
-    // Gives the buffer back to its backend now.
+    // Gives the buffer (and every recorded pass) back to its backend now.
     void clear();
+
+    // Decode passes recorded for replay (backends that can capture), keyed by what they were
+    // recorded for: the model, the states (serials: addresses are reused), the rows, the logits
+    // wanted and the buffer. A pass is recorded the second time its key is seen, so that the first
+    // run has sized every scratch buffer it needs.
+    using PassKey = std::tuple<uint64_t, std::vector<uint64_t>, int64_t, int, const float *>;
+    std::map<PassKey, std::unique_ptr<CapturedPass>> captured;
+    std::set<PassKey> seen;
 
 private:
     Backend *backend_ = nullptr;

@@ -80,6 +80,7 @@ Model::Model(Backend &backend, std::string device, const std::string &directory,
             fail(DN_ERR_INVALID_ARGUMENT, "loading ", directory, " was cancelled");
         return t;
     };
+    precision_ = options.precision;
     auto matrix = [&](const std::string &name) { return backend_->prepare_matrix(tensor(name), options.precision); };
     auto vec = [&](const std::string &name) { return vector(tensor(name)); };
 

@@ -9,6 +9,7 @@
 
 #include "backends/backend.h"
 #include "core/model_config.h"
+#include "model/serial.h"
 #include "model/weights.h"
 
 namespace dn {
@@ -55,6 +56,8 @@ public:
     const DeviceMatrix &lm_head() const { return lm_head_ ? *lm_head_ : *embeddings_; }
     const float *final_norm() const { return final_norm_; }
 
+    dn_precision precision() const { return precision_; }
+    uint64_t serial() const { return serial_; }
     uint64_t fingerprint() const { return fingerprint_; }
     DType weight_dtype() const { return weight_dtype_; }
     uint64_t weight_bytes() const { return weight_bytes_; }
@@ -71,6 +74,8 @@ private:
     float *final_norm_ = nullptr;
     std::vector<LayerWeights> layers_;
     std::vector<float *> vectors_;  // every prepare_vector() buffer, released in the destructor
+    dn_precision precision_ = DN_PRECISION_EXACT;
+    const uint64_t serial_ = next_serial();
     uint64_t fingerprint_ = 0;
     DType weight_dtype_ = DType::F32;
     uint64_t weight_bytes_ = 0;

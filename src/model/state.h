@@ -27,6 +27,7 @@ public:
 
     const Model &model() const { return *model_; }
     int64_t position() const { return position_; }
+    uint64_t serial() const { return serial_; }
     void advance(int64_t tokens) { position_ += tokens; }
     int64_t max_context() const { return max_context_; }
     // Tokens a global-attention layer can still take; INT64_MAX if the model has none.
@@ -48,6 +49,7 @@ private:
     uint64_t layout_hash() const;
 
     const Model *model_;
+    const uint64_t serial_ = next_serial();
     int64_t max_context_ = 0;
     int64_t position_ = 0;
     float *buffer_ = nullptr;

@@ -1,0 +1,423 @@
+// The CUDA backend: device memory, a CUDA stream per queue, cuBLASLt for the matrix products of
+// many rows and the kernels of kernels.h for everything else. Built into libdeltanet-cuda.so,
+// which the core loads at run time (backends/plugin.h); the core itself never links CUDA.
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "backends/backend.h"
+#include "backends/cuda/cuda_check.h"
+#include "backends/cuda/gemm.h"
+#include "backends/cuda/kernels.h"
+#include "backends/plugin.h"
+#include "core/error.h"
+#include "core/safetensors.h"
+#include "deltanet/version.h"
+
+namespace dn::cuda {
+
+namespace {
+
+// Memory that a queue grows on demand (bf16 copies of activations, token ids). Growing moves it,
+// which invalidates what was recorded against the old address: `generation` counts the moves.
+class Scratch {
+public:
+    explicit Scratch(uint64_t &generation, bool pinned_host = false) : generation_(generation), pinned_(pinned_host) {}
+    ~Scratch() { free_memory(); }
+    Scratch(const Scratch &) = delete;
+    Scratch &operator=(const Scratch &) = delete;
+
+    void *get(size_t bytes, bool capturing) {
+        if (bytes <= capacity_) return data_;
+        if (capturing) fail(DN_ERR_INTERNAL, "scratch memory would grow while a pass is being recorded");
+        free_memory();
+        const cudaError_t e = pinned_ ? cudaHostAlloc(&data_, bytes, cudaHostAllocDefault) : cudaMalloc(&data_, bytes);
+        if (e != cudaSuccess) {
+            data_ = nullptr;
+            throw_cuda_error(e, pinned_ ? "cudaHostAlloc (scratch)" : "cudaMalloc (scratch)");
+        }
+        capacity_ = bytes;
+        ++generation_;
+        return data_;
+    }
+
+private:
+    void free_memory() {
+        if (data_) pinned_ ? cudaFreeHost(data_) : cudaFree(data_);
+        data_ = nullptr;
+        capacity_ = 0;
+    }
+
+    uint64_t &generation_;
+    const bool pinned_;
+    void *data_ = nullptr;
+    size_t capacity_ = 0;
+};
+
+class CudaQueue final : public Queue {
+public:
+    explicit CudaQueue(int device) : device(device) {
+        check(cudaSetDevice(device), "cudaSetDevice");
+        check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
+    }
+    ~CudaQueue() override {
+        cudaSetDevice(device);
+        cudaStreamSynchronize(stream);
+        cudaStreamDestroy(stream);
+    }
+    void synchronize() override {
+        check(cudaSetDevice(device), "cudaSetDevice");
+        check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+    }
+
+    const int device;
+    cudaStream_t stream = nullptr;
+    bool capturing = false;
+    uint64_t generation = 0;                       // scratch moves (see Scratch)
+    Scratch activations_bf16{generation};          // the left operand of bf16 products
+    Scratch gemm_workspace{generation};            // cuBLASLt's
+    Scratch token_ids{generation};                 // device copy of embed()'s ids
+    Scratch staged_ids{generation, true};          // pinned host copy: replays copy from here
+};
+
+// A recorded pass: an instantiated CUDA graph, valid on its queue while the scratch stays put.
+class CudaPass final : public CapturedPass {
+public:
+    ~CudaPass() override {
+        if (exec) cudaGraphExecDestroy(exec);
+    }
+    cudaGraphExec_t exec = nullptr;
+    const CudaQueue *queue = nullptr;
+    uint64_t generation = 0;
+    int64_t rows = 0;
+};
+
+class CudaMatrix final : public DeviceMatrix {
+public:
+    ~CudaMatrix() override {
+        if (data) cudaFree(data);
+    }
+    void *data = nullptr;  // [rows][cols], dtype F32 or BF16
+};
+
+constexpr int kMaxDevices = 64;
+
+class CudaBackend final : public Backend {
+public:
+    explicit CudaBackend(int device) : device_(device), name_("cuda:" + std::to_string(device)) {
+        check(cudaSetDevice(device), "cudaSetDevice");
+        default_queue_ = std::make_unique<CudaQueue>(device);
+        gemm_ = std::make_unique<Gemm>();
+    }
+    const char *name() const override { return name_.c_str(); }
+
+    // ---- queues ----
+    std::unique_ptr<Queue> create_queue(int) override { return std::make_unique<CudaQueue>(device_); }
+    Queue *set_current_queue(Queue *queue) override {
+        Queue *previous = current_[device_];
+        current_[device_] = static_cast<CudaQueue *>(queue);
+        return previous;
+    }
+
+    // Prefill in passes of up to 16384 tokens: large products keep the tensor cores busy, and the
+    // activations of a pass (about 100 KB a token at 1.3B scale) fit easily.
+    int64_t max_rows_per_pass() const override { return 16384; }
+
+    // ---- capture and replay ----
+    // DN_CUDA_GRAPHS=0 turns recording off (to compare, or to debug one kernel at a time).
+    bool can_capture() const override {
+        static const bool enabled = [] {
+            const char *env = std::getenv("DN_CUDA_GRAPHS");
+            return !(env && std::strcmp(env, "0") == 0);
+        }();
+        return enabled;
+    }
+    void begin_capture() override {
+        CudaQueue &q = queue();
+        check(cudaStreamBeginCapture(q.stream, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+        q.capturing = true;
+    }
+    std::unique_ptr<CapturedPass> end_capture() override {
+        CudaQueue &q = queue();
+        q.capturing = false;
+        cudaGraph_t graph = nullptr;
+        check(cudaStreamEndCapture(q.stream, &graph), "cudaStreamEndCapture");
+        auto pass = std::make_unique<CudaPass>();
+        const cudaError_t e = cudaGraphInstantiate(&pass->exec, graph, 0);
+        cudaGraphDestroy(graph);
+        check(e, "cudaGraphInstantiate");
+        pass->queue = &q;
+        pass->generation = q.generation;
+        return pass;
+    }
+    void abort_capture() override {
+        CudaQueue &q = queue();
+        q.capturing = false;
+        cudaGraph_t graph = nullptr;
+        if (cudaStreamEndCapture(q.stream, &graph) == cudaSuccess && graph) cudaGraphDestroy(graph);
+        cudaGetLastError();  // the interrupted capture's error is the one already being thrown
+    }
+    bool replay(CapturedPass &recorded, const int32_t *ids, int64_t n) override {
+        CudaQueue &q = queue();
+        auto &pass = static_cast<CudaPass &>(recorded);
+        if (pass.queue != &q || pass.generation != q.generation) return false;
+        std::memcpy(q.staged_ids.get(size_t(n) * sizeof(int32_t), false), ids, size_t(n) * sizeof(int32_t));
+        check(cudaGraphLaunch(pass.exec, q.stream), "cudaGraphLaunch");
+        return true;
+    }
+
+    // ---- memory ----
+    float *alloc(size_t count) override {
+        select_device();
+        void *p = nullptr;
+        const cudaError_t e = cudaMalloc(&p, std::max<size_t>(count, 1) * sizeof(float));
+        if (e != cudaSuccess) {
+            cudaGetLastError();  // clear the sticky-free error so later calls are not blamed
+            fail(DN_ERR_OUT_OF_MEMORY, "cannot allocate ", count * sizeof(float), " bytes on ", name_, ": ",
+                 cudaGetErrorString(e));
+        }
+        return static_cast<float *>(p);
+    }
+    void release(float *buffer) override {
+        if (!buffer) return;
+        select_device();
+        cudaFree(buffer);
+    }
+    void zero(float *buffer, size_t count) override {
+        CudaQueue &q = queue();
+        check(cudaMemsetAsync(buffer, 0, count * sizeof(float), q.stream), "cudaMemsetAsync");
+        finish_if_default(q);
+    }
+    void copy(float *dst, const float *src, size_t count) override {
+        CudaQueue &q = queue();
+        if (count) check(cudaMemcpyAsync(dst, src, count * sizeof(float), cudaMemcpyDeviceToDevice, q.stream), "copy");
+        finish_if_default(q);
+    }
+    void upload(float *dst, const float *host, size_t count) override {
+        CudaQueue &q = queue();
+        if (count) check(cudaMemcpyAsync(dst, host, count * sizeof(float), cudaMemcpyHostToDevice, q.stream), "upload");
+        q.synchronize();
+    }
+    void download(float *host, const float *src, size_t count) override {
+        CudaQueue &q = queue();
+        if (count)
+            check(cudaMemcpyAsync(host, src, count * sizeof(float), cudaMemcpyDeviceToHost, q.stream), "download");
+        q.synchronize();
+    }
+    void synchronize() override { queue().synchronize(); }
+
+    // ---- weights ----
+    // float32 checkpoints stay float32 in DN_PRECISION_EXACT and become bfloat16 in
+    // DN_PRECISION_FAST (the tensor cores' input type); float16 ones are widened to float32 first.
+    std::unique_ptr<DeviceMatrix> prepare_matrix(const TensorView &t, dn_precision precision) override {
+        select_device();
+        auto m = std::make_unique<CudaMatrix>();
+        m->rows = t.shape.at(0);
+        const int64_t count = elements(t);
+        m->cols = count / std::max<int64_t>(m->rows, 1);
+        const bool to_bf16 = t.dtype == DType::BF16 || precision == DN_PRECISION_FAST;
+        m->dtype = to_bf16 ? DType::BF16 : DType::F32;
+        const size_t bytes = size_t(count) * dtype_size(m->dtype);
+        const cudaError_t e = cudaMalloc(&m->data, std::max<size_t>(bytes, 1));
+        if (e != cudaSuccess) {
+            cudaGetLastError();
+            m->data = nullptr;
+            fail(DN_ERR_OUT_OF_MEMORY, "cannot allocate ", bytes, " bytes on ", name_, " for ", t.name);
+        }
+        if (t.dtype == m->dtype) {
+            check(cudaMemcpy(m->data, t.data, bytes, cudaMemcpyHostToDevice), "upload weights");
+            return m;
+        }
+        std::vector<float> wide(static_cast<size_t>(count));
+        convert_to_f32(t.dtype, t.data, wide.data(), wide.size());
+        if (m->dtype == DType::F32) {
+            check(cudaMemcpy(m->data, wide.data(), bytes, cudaMemcpyHostToDevice), "upload weights");
+        } else {
+            std::vector<uint16_t> narrow(wide.size());
+            for (size_t i = 0; i < wide.size(); ++i) narrow[i] = f32_to_bf16(wide[i]);
+            check(cudaMemcpy(m->data, narrow.data(), bytes, cudaMemcpyHostToDevice), "upload weights");
+        }
+        return m;
+    }
+
+    float *prepare_vector(const TensorView &t) override {
+        std::vector<float> wide(size_t(elements(t)));
+        convert_to_f32(t.dtype, t.data, wide.data(), wide.size());
+        float *out = alloc(wide.size());
+        select_device();
+        const cudaError_t e = cudaMemcpy(out, wide.data(), wide.size() * sizeof(float), cudaMemcpyHostToDevice);
+        if (e != cudaSuccess) {
+            release(out);
+            throw_cuda_error(e, "upload weights");
+        }
+        return out;
+    }
+
+    // ---- operations ----
+    void embed(const DeviceMatrix &table, const int32_t *ids, int64_t n, float *out) override {
+        CudaQueue &q = queue();
+        const auto &m = static_cast<const CudaMatrix &>(table);
+        // Through pinned memory, so that a recorded pass re-reads the ids of each replay.
+        const size_t bytes = size_t(n) * sizeof(int32_t);
+        auto *staged = static_cast<int32_t *>(q.staged_ids.get(bytes, q.capturing));
+        auto *device_ids = static_cast<int32_t *>(q.token_ids.get(bytes, q.capturing));
+        std::memcpy(staged, ids, bytes);
+        check(cudaMemcpyAsync(device_ids, staged, bytes, cudaMemcpyHostToDevice, q.stream), "upload token ids");
+        cuda::embed(m.data, m.dtype == DType::BF16, m.cols, device_ids, n, out, q.stream);
+    }
+
+    void matmul(const float *x, int64_t x_stride, int64_t M, const DeviceMatrix &w, float *y,
+                int64_t y_stride) override {
+        CudaQueue &q = queue();
+        const auto &m = static_cast<const CudaMatrix &>(w);
+        const bool bf16 = m.dtype == DType::BF16;
+        if (M <= kGemvMaxRows) {
+            cuda::gemv(x, x_stride, int(M), m.data, bf16, m.rows, m.cols, y, y_stride, q.stream);
+            return;
+        }
+        GemmArgs g;
+        g.M = M;
+        g.N = m.rows;
+        g.K = m.cols;
+        g.w = m.data;
+        g.bf16 = bf16;
+        g.y = y;
+        g.ldy = y_stride;
+        if (bf16) {
+            auto *xb = static_cast<uint16_t *>(q.activations_bf16.get(size_t(M * m.cols) * sizeof(uint16_t), q.capturing));
+            cuda::to_bf16(x, x_stride, M, m.cols, xb, q.stream);
+            g.x = xb;
+            g.ldx = m.cols;
+        } else {
+            g.x = x;
+            g.ldx = x_stride;
+        }
+        gemm_->run(g, q.gemm_workspace.get(Gemm::kWorkspaceBytes, q.capturing), q.stream);
+    }
+
+    void rms_norm(const float *x, int64_t x_stride, const float *weight, const float *gate, int64_t gate_stride,
+                  float *y, int64_t y_stride, int64_t rows, int dim, float eps) override {
+        cuda::rms_norm(x, x_stride, weight, gate, gate_stride, y, y_stride, rows, dim, eps, queue().stream);
+    }
+    void add_rms_norm(float *residual, const float *delta, const float *weight, float *y, int64_t rows, int dim,
+                      float eps) override {
+        cuda::add_rms_norm(residual, delta, weight, y, rows, dim, eps, queue().stream);
+    }
+    void add(float *y, const float *x, size_t count) override { cuda::add(y, x, count, queue().stream); }
+    void short_conv(const ConvArgs &args) override { cuda::short_conv(args, queue().stream); }
+    void qk_transform(float *x, int64_t stride, int64_t rows, int heads, int dim, QKActivation act, Norm norm,
+                      float scale) override {
+        cuda::qk_transform(x, stride, rows, heads, dim, act, norm, scale, queue().stream);
+    }
+    void beta(float *b, int64_t stride, int64_t rows, int heads, float factor, bool b_is_one) override {
+        cuda::beta(b, stride, rows, heads, factor, b_is_one, queue().stream);
+    }
+    void gated_decay(float *a, int64_t stride, int64_t rows, int heads, const float *A_log,
+                     const float *dt_bias) override {
+        cuda::gated_decay(a, stride, rows, heads, A_log, dt_bias, queue().stream);
+    }
+    void glu(const float *gate, const float *up, float *out, int64_t rows, int dim, MlpActivation act) override {
+        cuda::glu(gate, up, out, rows, dim, act, queue().stream);
+    }
+    void add_bias(float *y, int64_t stride, int64_t rows, const float *bias, int dim) override {
+        cuda::add_bias(y, stride, rows, bias, dim, queue().stream);
+    }
+    void delta_rule(const DeltaArgs &args) override {
+        CudaQueue &q = queue();
+        if (args.chunked) cuda::delta_rule_chunked(args, q.stream);
+        else cuda::delta_rule_recurrent(args, q.stream);
+    }
+    void attention(const AttentionArgs &args) override { cuda::attention(args, queue().stream); }
+
+private:
+    static int64_t elements(const TensorView &t) {
+        int64_t n = 1;
+        for (int64_t d : t.shape) n *= d;
+        return n;
+    }
+
+    void select_device() const { check(cudaSetDevice(device_), "cudaSetDevice"); }
+
+    // The calling thread's queue on this device (the backend's own when none is set), with this
+    // device made current for the thread.
+    CudaQueue &queue() {
+        select_device();
+        CudaQueue *q = current_[device_];
+        return q ? *q : *default_queue_;
+    }
+
+    // Work issued outside any stream (state creation, clone, load) completes before the call returns.
+    void finish_if_default(CudaQueue &q) {
+        if (&q == default_queue_.get()) q.synchronize();
+    }
+
+    static thread_local CudaQueue *current_[kMaxDevices];
+    const int device_;
+    const std::string name_;
+    std::unique_ptr<CudaQueue> default_queue_;
+    std::unique_ptr<Gemm> gemm_;
+};
+
+thread_local CudaQueue *CudaBackend::current_[kMaxDevices] = {};
+
+// Writes `text` into the caller's message buffer.
+void put_message(char *message, size_t capacity, const std::string &text) {
+    if (!message || capacity == 0) return;
+    const size_t n = std::min(capacity - 1, text.size());
+    std::memcpy(message, text.data(), n);
+    message[n] = '\0';
+}
+
+}  // namespace
+
+}  // namespace dn::cuda
+
+extern "C" __attribute__((visibility("default"))) dn_status dn_backend_plugin_open(
+    uint32_t interface_version, const char *library_version, int device_index, dn::Backend **out_backend,
+    char *message, size_t capacity) {
+    using namespace dn::cuda;
+    try {
+        if (!out_backend) return DN_ERR_NULL_ARGUMENT;
+        *out_backend = nullptr;
+        if (interface_version != DN_BACKEND_PLUGIN_INTERFACE || !library_version ||
+            std::strcmp(library_version, DN_VERSION_STRING) != 0) {
+            put_message(message, capacity,
+                        dn::cat("libdeltanet-cuda.so ", DN_VERSION_STRING, " (backend interface ",
+                                DN_BACKEND_PLUGIN_INTERFACE, ") does not match libdeltanet ",
+                                library_version ? library_version : "?", " (interface ", interface_version, ")"));
+            return DN_ERR_UNSUPPORTED;
+        }
+        int count = 0;
+        const cudaError_t e = cudaGetDeviceCount(&count);
+        if (e != cudaSuccess) {
+            cudaGetLastError();
+            put_message(message, capacity, dn::cat("no usable CUDA driver or device: ", cudaGetErrorString(e)));
+            return DN_ERR_DEVICE;
+        }
+        if (device_index < 0 || device_index >= count || device_index >= kMaxDevices) {
+            put_message(message, capacity, dn::cat("there are ", count, " CUDA devices (cuda:0 .. cuda:", count - 1, ")"));
+            return DN_ERR_DEVICE;
+        }
+        static std::mutex mutex;
+        static CudaBackend *backends[kMaxDevices] = {};
+        std::lock_guard lock(mutex);
+        if (!backends[device_index]) backends[device_index] = new CudaBackend(device_index);  // lives until exit
+        *out_backend = backends[device_index];
+        return DN_OK;
+    } catch (const dn::Error &e) {
+        put_message(message, capacity, e.what());
+        return e.status();
+    } catch (const std::exception &e) {
+        put_message(message, capacity, e.what());
+        return DN_ERR_INTERNAL;
+    } catch (...) {
+        put_message(message, capacity, "unknown error");
+        return DN_ERR_INTERNAL;
+    }
+}

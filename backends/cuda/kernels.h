@@ -1,0 +1,62 @@
+// Launchers of the CUDA backend's kernels. Every pointer is device memory unless its comment says
+// otherwise; every launcher only enqueues work on `stream` (no synchronisation, no allocation), so
+// that a sequence of them can be captured into a CUDA graph. Each launcher checks its launches with
+// check_launch() (cuda_check.h), which throws dn::Error.
+//
+// The math of each operation is the CPU backend's (backends/backend.h documents it); the kernels
+// keep float32 activations and accumulate in float32.
+#pragma once
+
+#include <cstdint>
+
+#include <cuda_runtime_api.h>
+
+#include "backends/backend.h"
+
+namespace dn::cuda {
+
+// ---- matrix-vector products (decode) ----
+// y[m, n] = sum_k x[m, k] * W[n, k] for m < M (1 <= M <= kGemvMaxRows); W is [N][K] row-major,
+// bfloat16 (w_bf16) or float32. Reads W once for all M rows: the memory-bound decode path.
+constexpr int kGemvMaxRows = 8;
+void gemv(const float *x, int64_t x_stride, int M, const void *W, bool w_bf16, int64_t N, int64_t K, float *y,
+          int64_t y_stride, cudaStream_t stream);
+
+// ---- conversions and gathers ----
+// out[r][c] (bfloat16, dense [rows][cols]) = x[r * x_stride + c].
+void to_bf16(const float *x, int64_t x_stride, int64_t rows, int64_t cols, uint16_t *out, cudaStream_t stream);
+// out[i][:] = table[ids[i]][:] widened to float32; table is [*, cols] bf16 or f32; ids on the device.
+void embed(const void *table, bool table_bf16, int64_t cols, const int32_t *ids, int64_t n, float *out,
+           cudaStream_t stream);
+
+// ---- row-wise elementwise operations (Backend's methods of the same names) ----
+void rms_norm(const float *x, int64_t x_stride, const float *weight, const float *gate, int64_t gate_stride, float *y,
+              int64_t y_stride, int64_t rows, int dim, float eps, cudaStream_t stream);
+void add_rms_norm(float *residual, const float *delta, const float *weight, float *y, int64_t rows, int dim, float eps,
+                  cudaStream_t stream);
+void add(float *y, const float *x, size_t count, cudaStream_t stream);
+void qk_transform(float *x, int64_t stride, int64_t rows, int heads, int dim, QKActivation act, Backend::Norm norm,
+                  float scale, cudaStream_t stream);
+void beta(float *b, int64_t stride, int64_t rows, int heads, float factor, bool b_is_one, cudaStream_t stream);
+void gated_decay(float *a, int64_t stride, int64_t rows, int heads, const float *A_log, const float *dt_bias,
+                 cudaStream_t stream);
+void glu(const float *gate, const float *up, float *out, int64_t rows, int dim, MlpActivation act,
+         cudaStream_t stream);
+void add_bias(float *y, int64_t stride, int64_t rows, const float *bias, int dim, cudaStream_t stream);
+
+// ---- sequence operations ----
+// Short causal convolution of backends/backend.h's ConvArgs (x may equal y: in place).
+void short_conv(const ConvArgs &args, cudaStream_t stream);
+
+// The delta rule of backends/backend.h's DeltaArgs, token by token (decode, and short inputs).
+void delta_rule_recurrent(const DeltaArgs &args, cudaStream_t stream);
+// The chunkwise-parallel WY/UT-transform form, chunks of 64 tokens (the last may be shorter). Same
+// result as delta_rule_recurrent up to float rounding.
+void delta_rule_chunked(const DeltaArgs &args, cudaStream_t stream);
+
+// Softmax attention of backends/backend.h's AttentionArgs: RoPE on q and k in place, causal
+// (optionally windowed) attention over the cached and new keys, the newest keys/values written
+// into the ring cache.
+void attention(const AttentionArgs &args, cudaStream_t stream);
+
+}  // namespace dn::cuda

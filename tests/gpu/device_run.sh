@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine over what tests/gpu/pack.sh packed: the CUDA tests, then the benchmarks.
+# Logs go to $OUT (the device tool brings them back); the summary is printed last.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+dev=/tmp/dn-device
+rm -rf "$dev" && mkdir -p "$dev" && tar -C "$dev" -xJf "$root/.device/bundle.tar.xz"
+out=${OUT:-/tmp/dn-out}
+mkdir -p "$out"
+export LD_LIBRARY_PATH=$dev/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
+export DN_SHARED_DIR=$dev/shared DN_BACKEND_DIR=$dev/lib/deltanet/backends
+for f in "$root"/models/kjv-deltanet-6m/*; do ln -sf "$f" "$dev/shared/models/kjv-deltanet-6m/"; done
+
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv,noheader | tee "$out/gpu.txt"
+status=0
+for t in test_cuda_kernels test_cuda; do
+  "$dev/bin/$t" --gtest_color=no 2>&1 | tee "$out/$t.log" | grep -E "^\[  (FAILED|PASSED|SKIPPED) |measured|Failure|error|Expected|Which is|rel_err|  Actual" | head -80
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+done
+if [ -x "$dev/bin/deltanet-cuda-bench" ] && [ "${DN_SKIP_BENCH:-0}" != 1 ]; then
+  models=()
+  for config in deltanet-1.3b gated-deltanet-1.3b; do
+    "$dev/bin/deltanet" random-model --config "$root/src/cli/configs/$config.json" --dtype bf16 "/tmp/$config" >/dev/null &&
+      models+=("/tmp/$config")
+  done
+  "$dev/bin/deltanet-cuda-bench" "${models[@]}" 2>&1 | tee "$out/bench.log"
+fi
+exit $status

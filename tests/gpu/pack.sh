@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds the project with its CUDA plugin on this (GPU-less) machine and packs what the GPU machine
+# needs into .device/ (ignored by git): the binaries, the Debian runtime libraries that machine
+# lacks, and the ground truth. Then, from the device tool:
+#   run(command="bash tests/gpu/device_run.sh", carry=[".device"])
+# builds nothing there, checks everything (ctest label cuda) and times it (deltanet-cuda-bench).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${BUILD_DIR:-$root/build}
+shared=${DN_SHARED_DIR:-$root/../shared}
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDN_CUDA=ON >/dev/null
+cmake --build "$build" -j"$(nproc)"
+
+out=$root/.device
+rm -rf "$out"
+mkdir -p "$out/bin" "$out/lib/deltanet/backends" "$out/shared/fixtures" "$out/shared/models/kjv-deltanet-6m"
+
+cp "$build"/tests/test_cuda "$build"/tests/test_cuda_kernels "$build"/src/cli/deltanet "$out/bin/"
+[ -x "$build/backends/cuda/deltanet-cuda-bench" ] && cp "$build/backends/cuda/deltanet-cuda-bench" "$out/bin/"
+cp -P "$build"/libdeltanet.so* "$out/lib/"
+cp "$build"/deltanet/backends/libdeltanet-cuda.so "$out/lib/deltanet/backends/"
+for lib in libdnnl.so.2 libpcre2-8.so.0 libicuuc.so.72 libgomp.so.1; do
+  cp -L "/usr/lib/x86_64-linux-gnu/$lib" "$out/lib/"
+done
+# ICU's 30 MB data library is only read by tokenizer normalizers, which the GPU run does not use;
+# a stub keeps the transfer under the device tool's size limit.
+echo 'const char icudt72_dat[64] = {0};' | gcc -x c -shared -fPIC -o "$out/lib/libicudata.so.72" -
+
+cp "$shared/README.md" "$out/shared/"
+cp -r "$shared"/fixtures/* "$out/shared/fixtures/"
+# The bundled model is in the tree already; only the held-out ids and reference come along.
+cp "$shared"/models/kjv-deltanet-6m/{val_ids.safetensors,reference.json} "$out/shared/models/kjv-deltanet-6m/"
+strip --strip-unneeded "$out"/bin/* "$out"/lib/deltanet/backends/*.so 2>/dev/null || true
+# One compressed bundle: the device tool carries at most 64 MiB with the tree.
+tar -C "$out" -cf - bin lib shared | xz -T0 -6 >"$root/.device-bundle.tar.xz"
+rm -rf "$out" && mkdir -p "$out" && mv "$root/.device-bundle.tar.xz" "$out/bundle.tar.xz"
+du -sh "$out"
