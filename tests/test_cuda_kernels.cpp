@@ -214,6 +214,52 @@ struct DeltaProblem {
     }
 };
 
+// Runs one case on the GPU and compares outputs and final state with the float64 recurrence.
+void check_delta_rule(Backend &gpu, const DeltaCase &c, unsigned seed, bool chunked, bool bf16, double tolerance) {
+    const DeltaProblem p(c, seed);
+    std::vector<double> want_state, want_o;
+    p.reference(want_state, want_o);
+    SCOPED_TRACE("T=" + std::to_string(c.T) + " Hk=" + std::to_string(c.Hk) + " Hv=" + std::to_string(c.Hv) +
+                 " dk=" + std::to_string(c.dk) + " dv=" + std::to_string(c.dv) + (c.gated ? " gated" : "") +
+                 (c.init ? " init" : "") + (chunked ? " chunked" : " recurrent") + (bf16 ? " bf16" : ""));
+    Buffer qkv(gpu, p.qkv), bg(gpu, p.bg), state(gpu, p.state0);
+    Buffer o(gpu, std::vector<float>(size_t(c.T * p.o_stride), 777.0f));
+    dn::DeltaArgs a;
+    a.T = c.T;
+    a.Hk = c.Hk, a.Hv = c.Hv, a.dk = c.dk, a.dv = c.dv;
+    a.q = qkv.get(), a.k = qkv.get() + int64_t(c.Hk) * c.dk, a.v = qkv.get() + int64_t(2) * c.Hk * c.dk;
+    a.q_stride = a.k_stride = a.v_stride = p.stride;
+    a.beta = bg.get(), a.beta_stride = p.bg_stride;
+    a.g = c.gated ? bg.get() + c.Hv : nullptr, a.g_stride = p.bg_stride;
+    a.state = state.get();
+    a.o = o.get(), a.o_stride = p.o_stride;
+    a.chunked = chunked;
+    a.bf16_products = bf16;
+    gpu.delta_rule(a);
+    const std::vector<float> out = o.read();
+    std::vector<float> packed;
+    for (int64_t t = 0; t < c.T; ++t) {
+        packed.insert(packed.end(), out.begin() + t * p.o_stride, out.begin() + t * p.o_stride + int64_t(c.Hv) * c.dv);
+        for (int64_t i = int64_t(c.Hv) * c.dv; i < p.o_stride; ++i)
+            ASSERT_EQ(out[size_t(t * p.o_stride + i)], 777.0f) << "padding written";
+    }
+    EXPECT_LT(rel_err(packed, want_o), tolerance) << "outputs";
+    EXPECT_LT(rel_err(state.read(), want_state), tolerance) << "final state";
+}
+
+// DN_PRECISION_FAST's chunked kernel multiplies in bfloat16 on tensor cores (float32 accumulation
+// and state): bf16-level agreement, on shapes it takes and shapes it hands to the float32 kernel.
+TEST(CudaKernels, DeltaRuleBf16TensorCoresAgainstFloat64) {
+    REQUIRE_CUDA(gpu);
+    const DeltaCase cases[] = {
+        {1, 2, 2, 64, 64, false, true},      {5, 1, 2, 32, 48, true, true},     {63, 2, 2, 64, 64, true, false},
+        {64, 2, 4, 128, 128, false, true},   {65, 1, 2, 48, 80, true, true},    {150, 4, 4, 128, 128, true, true},
+        {200, 1, 1, 256, 256, true, true},   {129, 2, 2, 96, 16, false, true},  {300, 1, 1, 64, 64, true, true, -8.0f},
+        {70, 1, 2, 40, 24, true, true},      {33, 1, 1, 256, 512, false, true}, {1000, 2, 2, 128, 128, true, true}};
+    unsigned seed = 100;
+    for (const DeltaCase &c : cases) check_delta_rule(*gpu, c, seed++, true, true, 2e-2);
+}
+
 TEST(CudaKernels, DeltaRuleAgainstFloat64) {
     REQUIRE_CUDA(gpu);
     const DeltaCase cases[] = {
@@ -223,37 +269,8 @@ TEST(CudaKernels, DeltaRuleAgainstFloat64) {
         {45, 2, 2, 16, 32, false, true},    {2, 16, 16, 128, 128, true, true}};
     unsigned seed = 1;
     for (const DeltaCase &c : cases) {
-        const DeltaProblem p(c, seed++);
-        std::vector<double> want_state, want_o;
-        p.reference(want_state, want_o);
-        for (bool chunked : {false, true}) {
-            SCOPED_TRACE("T=" + std::to_string(c.T) + " Hk=" + std::to_string(c.Hk) + " Hv=" + std::to_string(c.Hv) +
-                         " dk=" + std::to_string(c.dk) + " dv=" + std::to_string(c.dv) + (c.gated ? " gated" : "") +
-                         (c.init ? " init" : "") + (chunked ? " chunked" : " recurrent"));
-            Buffer qkv(*gpu, p.qkv), bg(*gpu, p.bg), state(*gpu, p.state0);
-            Buffer o(*gpu, std::vector<float>(size_t(c.T * p.o_stride), 777.0f));
-            dn::DeltaArgs a;
-            a.T = c.T;
-            a.Hk = c.Hk, a.Hv = c.Hv, a.dk = c.dk, a.dv = c.dv;
-            a.q = qkv.get(), a.k = qkv.get() + int64_t(c.Hk) * c.dk, a.v = qkv.get() + int64_t(2) * c.Hk * c.dk;
-            a.q_stride = a.k_stride = a.v_stride = p.stride;
-            a.beta = bg.get(), a.beta_stride = p.bg_stride;
-            a.g = c.gated ? bg.get() + c.Hv : nullptr, a.g_stride = p.bg_stride;
-            a.state = state.get();
-            a.o = o.get(), a.o_stride = p.o_stride;
-            a.chunked = chunked;
-            gpu->delta_rule(a);
-            const std::vector<float> out = o.read();
-            std::vector<float> packed;
-            for (int64_t t = 0; t < c.T; ++t) {
-                packed.insert(packed.end(), out.begin() + t * p.o_stride,
-                              out.begin() + t * p.o_stride + int64_t(c.Hv) * c.dv);
-                for (int64_t i = int64_t(c.Hv) * c.dv; i < p.o_stride; ++i)
-                    ASSERT_EQ(out[size_t(t * p.o_stride + i)], 777.0f) << "padding written";
-            }
-            EXPECT_LT(rel_err(packed, want_o), 2e-5) << "outputs";
-            EXPECT_LT(rel_err(state.read(), want_state), 2e-5) << "final state";
-        }
+        for (bool chunked : {false, true}) check_delta_rule(*gpu, c, seed, chunked, false, 2e-5);
+        ++seed;
     }
 }
 

@@ -24,6 +24,7 @@
 #include <initializer_list>
 
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/delta_rule_tc.h"
 #include "backends/cuda/kernels.h"
 
 namespace dn::cuda {
@@ -704,6 +705,8 @@ void delta_rule_recurrent(const DeltaArgs &a, cudaStream_t stream) {
 void delta_rule_chunked(const DeltaArgs &a, cudaStream_t stream) {
     validate(a, "delta_rule_chunked");
     if (a.T <= 0) return;
+    // DN_PRECISION_FAST: bfloat16 tensor-core products where the shape allows (delta_rule_tc.cu).
+    if (a.bf16_products && delta_rule_chunked_tc(a, stream)) return;
     int device = 0, sms = 0, smem_optin = 0;
     check(cudaGetDevice(&device), "delta_rule_chunked: cudaGetDevice");
     check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "delta_rule_chunked: SM count");

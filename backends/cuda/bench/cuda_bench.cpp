@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "core/dtype.h"
+#include "core/safetensors.h"
 #include "deltanet/deltanet.h"
 
 namespace {
@@ -198,8 +200,80 @@ void bench_model(const std::string &dir, double bandwidth, double peak) {
     dn_stream_destroy(stream);
 }
 
+// Mean time of `op` over many back-to-back launches (launch cost included, as in an eager step).
+template <typename Op>
+double time_op(dn::Backend &be, Op op, int reps = 200) {
+    op();
+    be.synchronize();
+    const double t0 = now();
+    for (int i = 0; i < reps; ++i) op();
+    be.synchronize();
+    return (now() - t0) / reps;
+}
+
+// The operations of one 1.3B DeltaNet decode step (batch 1), one by one: where the time goes.
+void bench_decode_ops() {
+    dn::Backend &be = dn::backend_for_device("cuda:0");
+    std::mt19937 rng(9);
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    auto matrix = [&](int64_t n, int64_t k) {
+        std::vector<uint16_t> w(size_t(n * k));
+        for (auto &x : w) x = dn::f32_to_bf16(u(rng) * 0.02f);
+        dn::TensorView t;
+        t.name = "w";
+        t.dtype = dn::DType::BF16;
+        t.shape = {n, k};
+        t.data = reinterpret_cast<const std::byte *>(w.data());
+        t.nbytes = w.size() * 2;
+        return be.prepare_matrix(t, DN_PRECISION_FAST);
+    };
+    auto buffer = [&](size_t n) {
+        std::vector<float> h(n);
+        for (auto &x : h) x = u(rng);
+        float *p = be.alloc(n);
+        be.upload(p, h.data(), n);
+        return p;
+    };
+    float *x = buffer(16384), *y = buffer(40000), *w = buffer(8192), *tail = buffer(3 * 2048);
+    float *state = buffer(16 * 128 * 128), *beta = buffer(16);
+    std::printf("\ndecode operations, 1.3B DeltaNet shapes, batch 1 (eager launches)\n");
+    struct Shape {
+        const char *what;
+        int64_t n, k;
+    };
+    for (const Shape &sh : {Shape{"q/k/v/o proj 2048x2048", 2048, 2048}, Shape{"gate/up 5632x2048", 5632, 2048},
+                            Shape{"down 2048x5632", 2048, 5632}, Shape{"lm head 32000x2048", 32000, 2048},
+                            Shape{"beta proj 16x2048", 16, 2048}}) {
+        auto m = matrix(sh.n, sh.k);
+        const double t = time_op(be, [&] { be.matmul(x, sh.k, 1, *m, y, sh.n); });
+        std::printf("  gemv %-24s %7.2f us  %6.0f GB/s\n", sh.what, t * 1e6, double(sh.n * sh.k * 2) / t / 1e9);
+    }
+    std::printf("  %-29s %7.2f us\n", "rms_norm 2048",
+                time_op(be, [&] { be.rms_norm(x, 2048, w, nullptr, 0, y, 2048, 1, 2048, 1e-6f); }) * 1e6);
+    std::printf("  %-29s %7.2f us\n", "short_conv 2048, W=4", time_op(be, [&] {
+                    dn::ConvArgs a;
+                    a.x = x, a.x_stride = 2048, a.y = x, a.y_stride = 2048, a.weight = w, a.tail = tail;
+                    a.T = 1, a.D = 2048, a.W = 4, a.silu = true;
+                    be.short_conv(a);
+                }) * 1e6);
+    std::printf("  %-29s %7.2f us\n", "qk_transform 16x128 l2",
+                time_op(be, [&] { be.qk_transform(x, 2048, 1, 16, 128, dn::QKActivation::Identity, dn::Backend::Norm::L2, 0.1f); }) * 1e6);
+    std::printf("  %-29s %7.2f us\n", "beta 16", time_op(be, [&] { be.beta(beta, 16, 1, 16, 1.0f, false); }) * 1e6);
+    std::printf("  %-29s %7.2f us  (state %.1f MB read + written)\n", "delta rule step 16x128x128", time_op(be, [&] {
+                    dn::DeltaArgs a;
+                    a.T = 1, a.Hk = 16, a.Hv = 16, a.dk = 128, a.dv = 128;
+                    a.q = x, a.k = x + 2048, a.v = x + 4096, a.q_stride = a.k_stride = a.v_stride = 8192;
+                    a.beta = w, a.beta_stride = 16, a.state = state, a.o = y, a.o_stride = 2048, a.chunked = false;
+                    be.delta_rule(a);
+                }) * 1e6, 16 * 128 * 128 * 4 / 1e6);
+    std::printf("  %-29s %7.2f us\n", "glu 5632", time_op(be, [&] { be.glu(y, y + 8192, y, 1, 5632, dn::MlpActivation::Swish); }) * 1e6);
+    std::printf("  %-29s %7.2f us\n", "add_rms_norm 2048",
+                time_op(be, [&] { be.add_rms_norm(x, y, w, x + 8192, 1, 2048, 1e-6f); }) * 1e6);
+    for (float *p : {x, y, w, tail, state, beta}) be.release(p);
+}
+
 // The delta-rule prefill kernel alone through the backend interface, fp32 inputs, random data.
-void bench_delta_rule(bool gated) {
+void bench_delta_rule(bool gated, bool bf16) {
     dn::Backend &be = dn::backend_for_device("cuda:0");
     const int64_t T = 65536;
     const int H = 16, D = 128;
@@ -226,7 +300,7 @@ void bench_delta_rule(bool gated) {
     a.q = q, a.k = k, a.v = v, a.q_stride = a.k_stride = a.v_stride = row;
     a.beta = beta, a.beta_stride = H;
     a.g = gated ? g : nullptr, a.g_stride = H;
-    a.state = state, a.o = o, a.o_stride = row, a.chunked = true;
+    a.state = state, a.o = o, a.o_stride = row, a.chunked = true, a.bf16_products = bf16;
     double best = 1e30;
     for (int r = 0; r < 5; ++r) {
         be.zero(state, size_t(H) * D * D);
@@ -236,8 +310,8 @@ void bench_delta_rule(bool gated) {
         be.synchronize();
         best = std::min(best, now() - t0);
     }
-    std::printf("  chunked %s delta rule, T=%lld H=%d D=%d (fp32 in/out): %.2f ms, %.1f M tok/s\n",
-                gated ? "gated" : "plain", (long long)T, H, D, best * 1e3, double(T) / best / 1e6);
+    std::printf("  chunked %s delta rule, T=%lld H=%d D=%d, %s products: %.2f ms, %.1f M tok/s\n",
+                gated ? "gated" : "plain", (long long)T, H, D, bf16 ? "bf16" : "fp32", best * 1e3, double(T) / best / 1e6);
     for (float *p : {q, k, v, beta, g, state, o}) be.release(p);
 }
 
@@ -251,8 +325,11 @@ int main(int argc, char **argv) {
     std::printf("%s, %d SMs: copy %.2f TB/s (read + write), bf16 cuBLASLt %.0f TFLOP/s\n", prop.name,
                 prop.multiProcessorCount, bandwidth / 1e12, peak / 1e12);
     std::printf("\ndelta-rule kernel\n");
-    bench_delta_rule(false);
-    bench_delta_rule(true);
+    for (bool bf16 : {false, true}) {
+        bench_delta_rule(false, bf16);
+        bench_delta_rule(true, bf16);
+    }
+    bench_decode_ops();
     for (int i = 1; i < argc; ++i) bench_model(argv[i], bandwidth, peak);
     return 0;
 }

@@ -1,0 +1,624 @@
+// The chunked delta rule on tensor cores (DeltaArgs::bf16_products): the WY/UT form of
+// delta_rule.cu's chunked kernel, chunks of 64 tokens, with every product over dk or over the
+// chunk's tokens done by mma.sync m16n8k16 (bfloat16 operands, float32 accumulation). Inputs,
+// outputs and the state stay float32 in global memory; q, k and the state are rounded to bfloat16
+// only when they become mma operands. Per value head h and chunk (G_i: cumulative log decay within
+// the chunk, D_ij = exp(G_i - G_j) for j <= i):
+//   A     = strictly-lower(diag(beta) (K K^T .* D)),  T = (I + A)^-1
+//   Y     = diag(beta) (V - diag(exp G) K S^T)
+//   V_new = T Y
+//   O     = diag(exp G) Q S^T + lower(Q K^T .* D) V_new
+//   S     = exp(G_last) S + V_new^T diag(exp(G_last - G)) K
+//
+// A block (256 threads, 8 warps) owns DVT rows of one head's state [dv][dk] and walks all chunks;
+// the state lives in float32 mma accumulators (registers) for the whole sequence, with a bfloat16
+// copy in shared memory as the operand of the next chunk's K S^T and Q S^T. Each block recomputes
+// the key-only quantities (K K^T, Q K^T, T) of its head, because the launcher may not allocate
+// scratch. T is built in float32 on CUDA cores: the four 16 x 16 diagonal blocks of I + A are
+// inverted by forward substitution, then the off-diagonal blocks by block diagonals,
+// T_IJ = -T_II sum_{J <= K < I} A_IK T_KJ.
+//
+// Phases of a chunk (__syncthreads between):
+//   load   bf16 K, Q rows; beta and the decay (warp 0)     [staged: from the cp.async copy of
+//                                                          the chunk issued one chunk earlier]
+//   P1     K K^T and Q K^T (lower tiles), K S^T and Q S^T (all warps, mma)
+//   P2/P3  T (float32)
+//   P4     V_new = T Y (mma)
+//   P5     O (mma, accumulated onto the Q S^T registers of P1, stored to global) and the state
+//          update (mma onto the state registers)
+// Only exponentials of non-positive numbers are taken, so strong decay cannot overflow.
+//
+// Fragment layouts of mma.m16n8k16 (g = lane / 4, t = lane % 4), low half of a register = lower
+// column (A) or lower k (B):
+//   A 16x16 row-major: a0 (g, 2t..2t+1), a1 (g+8, 2t..), a2 (g, 2t+8..), a3 (g+8, 2t+8..)
+//   B 16x8 "col":      b0 (k = 2t..2t+1, n = g), b1 (k = 2t+8..2t+9, n = g)
+//   C 16x8 float32:    c0 (g, 2t), c1 (g, 2t+1), c2 (g+8, 2t), c3 (g+8, 2t+1)
+//
+// DN_TC_EMULATE (a host test harness only, never the library build) replaces the device
+// primitives below with a CPU emulation of the same code.
+#include "backends/cuda/delta_rule_tc.h"
+
+#include <cstddef>
+#include <cstdint>
+
+#ifndef DN_TC_EMULATE
+#include <cuda_runtime.h>
+
+#include "backends/cuda/cuda_check.h"
+#endif
+
+namespace dn::cuda {
+
+namespace {
+
+constexpr int kC = 64;  // tokens per chunk
+constexpr int kWarps = 8;
+constexpr int kThreads = 32 * kWarps;
+constexpr int kPB = kC + 8;  // pitch (bf16) of rows over the chunk's tokens: T, QK, Y^T, V_new^T
+constexpr int kPF = kC + 4;  // pitch (float) of rows over the chunk's tokens: A, T (float32)
+
+// ---------------------------------------------------------------- device primitives
+#ifndef DN_TC_EMULATE
+__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
+    uint32_t r;
+    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));  // first source -> upper half
+    return r;
+}
+__device__ __forceinline__ uint16_t bf16_bits(float x) {
+    uint16_t r;
+    asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(r) : "f"(x));
+    return r;
+}
+// d += A B (16 x 8 x 16), bfloat16 operands, float32 accumulators.
+__device__ __forceinline__ void mma_bf16(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+__device__ __forceinline__ void cp_async16(void *dst, const void *src) {
+    const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(dst));
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(s), "l"(src) : "memory");
+}
+__device__ __forceinline__ void cp_async4(void *dst, const void *src) {
+    const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(dst));
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;" ::"r"(s), "l"(src) : "memory");
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;" ::: "memory"); }
+#endif
+
+__device__ __forceinline__ uint32_t ld32(const uint16_t *p) { return *reinterpret_cast<const uint32_t *>(p); }
+__device__ __forceinline__ void st32(uint16_t *p, uint32_t x) { *reinterpret_cast<uint32_t *>(p) = x; }
+
+// A fragment of M[r0 .. r0+15][c0 .. c0+15] (bf16, row pitch `pitch` elements).
+__device__ __forceinline__ void frag_a(uint32_t (&f)[4], const uint16_t *M, int pitch, int r0, int c0, int g, int t) {
+    const uint16_t *p = M + (r0 + g) * pitch + c0 + 2 * t;
+    f[0] = ld32(p);
+    f[1] = ld32(p + 8 * pitch);
+    f[2] = ld32(p + 8);
+    f[3] = ld32(p + 8 * pitch + 8);
+}
+// B fragment with B[k][n] = M[n0 + n][k0 + k] (M's rows run along k: K rows for K^T, S rows for S^T).
+__device__ __forceinline__ void frag_b(uint32_t (&f)[2], const uint16_t *M, int pitch, int n0, int k0, int g, int t) {
+    const uint16_t *p = M + (n0 + g) * pitch + k0 + 2 * t;
+    f[0] = ld32(p);
+    f[1] = ld32(p + 8);
+}
+// B fragment with B[k][n] = M[k0 + k][n0 + n] (M's rows run along n: K itself).
+__device__ __forceinline__ void frag_bt(uint32_t (&f)[2], const uint16_t *M, int pitch, int k0, int n0, int g,
+                                        int t) {
+    const uint16_t *p = M + (k0 + 2 * t) * pitch + n0 + g;
+    f[0] = uint32_t(p[0]) | uint32_t(p[pitch]) << 16;
+    f[1] = uint32_t(p[8 * pitch]) | uint32_t(p[9 * pitch]) << 16;
+}
+
+// ---------------------------------------------------------------- shared memory
+__host__ __device__ constexpr size_t align16(size_t x) { return (x + 15) / 16 * 16; }
+
+struct TcLayout {
+    int pkb;  // bf16 rows over dk (K, Q, S)
+    int pkf;  // float32 staging rows over dk
+    int pvf;  // float32 V rows (DVT columns)
+    size_t kst, qst, vst, bst, gst;  // float32 copies of the chunk's inputs (kst, qst: staged only)
+    size_t kb, qb, sb;               // bf16 K, Q [64][pkb]; the state S [DVT][pkb]
+    size_t a, tf, x;                 // float32 A and T [64][kPF]; three 16 x 16 partial blocks of T
+    size_t tb, qk, yt, vn, vnd;      // bf16 T, QK [64][kPB]; Y^T, V_new^T, (V_new diag(dl))^T [DVT][kPB]
+    size_t G, eG, dl, beta;          // per token: G_i, exp(G_i), exp(G_last - G_i), beta_i
+    size_t bytes;
+};
+
+__host__ __device__ constexpr size_t take(size_t &at, size_t bytes) {
+    const size_t p = at;
+    at = align16(at + bytes);
+    return p;
+}
+
+__host__ __device__ constexpr TcLayout tc_layout(int kmax, int dvt, bool staged) {
+    TcLayout l{};
+    l.pkb = kmax + 8;  // 4 (mod 8) words: fragment loads of 8 rows x 4 words hit 32 distinct banks
+    l.pkf = kmax + 4;
+    l.pvf = dvt + 4;
+    size_t at = 0;
+    l.kst = take(at, staged ? 4 * size_t(kC) * size_t(l.pkf) : 0);
+    l.qst = take(at, staged ? 4 * size_t(kC) * size_t(l.pkf) : 0);
+    l.vst = take(at, 4 * size_t(kC) * size_t(l.pvf));
+    l.bst = take(at, 4 * size_t(kC));
+    l.gst = take(at, 4 * size_t(kC));
+    l.kb = take(at, 2 * size_t(kC) * size_t(l.pkb));
+    l.qb = take(at, 2 * size_t(kC) * size_t(l.pkb));
+    l.sb = take(at, 2 * size_t(dvt) * size_t(l.pkb));
+    l.a = take(at, 4 * size_t(kC) * kPF);
+    l.tf = take(at, 4 * size_t(kC) * kPF);
+    l.x = take(at, 4 * 3 * 256);
+    l.tb = take(at, 2 * size_t(kC) * kPB);
+    l.qk = take(at, 2 * size_t(kC) * kPB);
+    l.yt = take(at, 2 * size_t(dvt) * kPB);
+    l.vn = take(at, 2 * size_t(dvt) * kPB);
+    l.vnd = take(at, 2 * size_t(dvt) * kPB);
+    l.G = take(at, 4 * size_t(kC));
+    l.eG = take(at, 4 * size_t(kC));
+    l.dl = take(at, 4 * size_t(kC));
+    l.beta = take(at, 4 * size_t(kC));
+    l.bytes = at;
+    return l;
+}
+
+// Warp 0: lane l holds tokens 2l and 2l+1 (beta b, log decay g; zero for padding tokens, which
+// makes them no-ops and G_63 = G_{n-1}).
+__device__ __forceinline__ void chunk_decay(float b0, float b1, float g0, float g1, float *G, float *eG, float *dl,
+                                            float *beta) {
+    const int lane = threadIdx.x & 31;
+    float sum = g0 + g1;
+#pragma unroll
+    for (int off = 1; off < 32; off *= 2) {
+        const float y = __shfl_up_sync(0xffffffffu, sum, off);
+        if (lane >= off) sum += y;
+    }
+    const float last = __shfl_sync(0xffffffffu, sum, 31);
+    const float G1 = sum, G0 = sum - g1;
+    G[2 * lane] = G0, G[2 * lane + 1] = G1;
+    eG[2 * lane] = __expf(fminf(G0, 0.0f)), eG[2 * lane + 1] = __expf(fminf(G1, 0.0f));
+    dl[2 * lane] = __expf(fminf(last - G0, 0.0f)), dl[2 * lane + 1] = __expf(fminf(last - G1, 0.0f));
+    beta[2 * lane] = b0, beta[2 * lane + 1] = b1;
+}
+
+// ---------------------------------------------------------------- the block
+// Block (tile, h): state rows [tile * DVT, +DVT) of value head h. KMAX >= dk bounds the shared rows
+// and the state registers; STAGED: the next chunk's inputs are copied by cp.async (16-byte aligned
+// rows) while the current one is computed, otherwise each chunk is loaded when it starts.
+template <int KMAX, int DVT, bool STAGED>
+__device__ __forceinline__ void tc_block(const DeltaArgs &a, unsigned char *sm, int tile, int h) {
+    constexpr TcLayout L = tc_layout(KMAX, DVT, STAGED);
+    constexpr int PKB = L.pkb, PKF = L.pkf, PVF = L.pvf;
+    constexpr int NS = DVT / 16;                             // value n8 tiles per warp (2 warps per 16 rows)
+    constexpr int SU = (DVT / 16 * (KMAX / 8) + kWarps - 1) / kWarps;  // state tiles per warp
+    static_assert(DVT % 16 == 0 && KMAX % 16 == 0, "tiles of 16");
+
+    float *Kst = reinterpret_cast<float *>(sm + L.kst), *Qst = reinterpret_cast<float *>(sm + L.qst);
+    float *Vst = reinterpret_cast<float *>(sm + L.vst);
+    float *bst = reinterpret_cast<float *>(sm + L.bst), *gst = reinterpret_cast<float *>(sm + L.gst);
+    uint16_t *Kb = reinterpret_cast<uint16_t *>(sm + L.kb), *Qb = reinterpret_cast<uint16_t *>(sm + L.qb);
+    uint16_t *Sb = reinterpret_cast<uint16_t *>(sm + L.sb);
+    float *As = reinterpret_cast<float *>(sm + L.a), *Tf = reinterpret_cast<float *>(sm + L.tf);
+    float *X = reinterpret_cast<float *>(sm + L.x);
+    uint16_t *Tb = reinterpret_cast<uint16_t *>(sm + L.tb), *QKb = reinterpret_cast<uint16_t *>(sm + L.qk);
+    uint16_t *YT = reinterpret_cast<uint16_t *>(sm + L.yt), *VnT = reinterpret_cast<uint16_t *>(sm + L.vn);
+    uint16_t *VnTd = reinterpret_cast<uint16_t *>(sm + L.vnd);
+    float *G = reinterpret_cast<float *>(sm + L.G), *eG = reinterpret_cast<float *>(sm + L.eG);
+    float *dl = reinterpret_cast<float *>(sm + L.dl), *bt = reinterpret_cast<float *>(sm + L.beta);
+
+    const int tid = int(threadIdx.x), warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
+    const int dk = a.dk, kh = h / (a.Hv / a.Hk);
+    const int r0 = tile * DVT, rows = a.dv - r0 < DVT ? a.dv - r0 : DVT;  // a multiple of 16
+    const bool gated = a.g != nullptr;
+    const int ksteps = dk / 16, ntk = dk / 8, nstate = NS * ntk;
+    const float *qh = a.q + int64_t(kh) * dk, *khd = a.k + int64_t(kh) * dk;
+    const float *vh = a.v + int64_t(h) * a.dv + r0;
+    float *oh = a.o + int64_t(h) * a.dv + r0;
+    float *state = a.state + (int64_t(h) * a.dv + r0) * dk;
+
+    // P1's tasks. Lower-triangle tiles of K K^T / Q K^T: warp w takes n8 tiles [j0, j0 + cnt) of
+    // row block It (20 tiles: 3,3,2 | 3,3 | 2,2 | 2). State tiles: row block Is, n8 tiles
+    // [hs * NS, +NS) of the value slice; the same warp later owns those rows of V_new and O.
+    const int It = (0x01122333 >> (4 * warp)) & 15, j0 = (0x02030630 >> (4 * warp)) & 15,
+              cnt = (0x22233233 >> (4 * warp)) & 15;
+    const int Is = warp & 3, hs = warp >> 2;
+
+    // The state in float32 accumulators: tile u of this warp is (16-row block m, n8 block nb) of S.
+    float sacc[SU][4];
+#pragma unroll
+    for (int u = 0; u < SU; ++u) {
+        const int ts = warp + kWarps * u, m = ts / ntk, nb = ts % ntk;
+        const bool valid = ts < nstate;
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+            const int row = 16 * m + g + 8 * (e >> 1), col = 8 * nb + 2 * t + (e & 1);
+            sacc[u][e] = valid && row < rows ? state[int64_t(row) * dk + col] : 0.0f;
+        }
+        if (valid) {
+            st32(Sb + (16 * m + g) * PKB + 8 * nb + 2 * t, pack_bf16(sacc[u][0], sacc[u][1]));
+            st32(Sb + (16 * m + g + 8) * PKB + 8 * nb + 2 * t, pack_bf16(sacc[u][2], sacc[u][3]));
+        }
+    }
+
+    // Staged: the float32 rows of the chunk at c0 into Kst, Qst, Vst, bst, gst (zeros past the end).
+    auto issue = [&](int64_t c0) {
+        const int nn = a.T - c0 < kC ? int(a.T - c0) : kC;
+        const int q4 = dk / 4;
+        for (int e = tid; e < kC * q4; e += kThreads) {
+            const int i = e / q4, c = 4 * (e % q4);
+            float *dkp = Kst + i * PKF + c, *dqp = Qst + i * PKF + c;
+            if (i < nn) {
+                cp_async16(dkp, khd + (c0 + i) * a.k_stride + c);
+                cp_async16(dqp, qh + (c0 + i) * a.q_stride + c);
+            } else {
+                *reinterpret_cast<float4 *>(dkp) = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+                *reinterpret_cast<float4 *>(dqp) = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+            }
+        }
+        for (int e = tid; e < kC * (DVT / 4); e += kThreads) {
+            const int i = e / (DVT / 4), c = 4 * (e % (DVT / 4));
+            float *dst = Vst + i * PVF + c;
+            if (i < nn && c < rows) cp_async16(dst, vh + (c0 + i) * a.v_stride + c);
+            else *reinterpret_cast<float4 *>(dst) = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+        }
+        if (tid < kC) {
+            if (tid < nn) cp_async4(bst + tid, a.beta + (c0 + tid) * a.beta_stride + h);
+            else bst[tid] = 0.0f;
+        } else if (tid < 2 * kC) {
+            const int i = tid - kC;
+            if (gated && i < nn) cp_async4(gst + i, a.g + (c0 + i) * a.g_stride + h);
+            else gst[i] = 0.0f;
+        }
+        cp_async_commit();
+    };
+    if constexpr (STAGED) issue(0);
+
+    for (int64_t t0 = 0; t0 < a.T; t0 += kC) {
+        const int n = a.T - t0 < kC ? int(a.T - t0) : kC;
+
+        // ---- load: bf16 K and Q, the V tile, beta and the decay
+        if constexpr (STAGED) cp_async_wait_all();
+        __syncthreads();  // the copies landed; the previous chunk is done with Kb, Qb, Vst
+        if constexpr (STAGED) {
+            const int q4 = dk / 4;
+            for (int e = tid; e < kC * q4; e += kThreads) {
+                const int i = e / q4, c = 4 * (e % q4);
+                const float4 x = *reinterpret_cast<const float4 *>(Kst + i * PKF + c);
+                const float4 y = *reinterpret_cast<const float4 *>(Qst + i * PKF + c);
+                *reinterpret_cast<uint2 *>(Kb + i * PKB + c) = make_uint2(pack_bf16(x.x, x.y), pack_bf16(x.z, x.w));
+                *reinterpret_cast<uint2 *>(Qb + i * PKB + c) = make_uint2(pack_bf16(y.x, y.y), pack_bf16(y.z, y.w));
+            }
+            if (warp == 0)
+                chunk_decay(bst[2 * lane], bst[2 * lane + 1], gst[2 * lane], gst[2 * lane + 1], G, eG, dl, bt);
+        } else {
+            const int q2 = dk / 2;
+#pragma unroll 4
+            for (int e = tid; e < kC * q2; e += kThreads) {
+                const int i = e / q2, c = 2 * (e % q2);
+                float k0 = 0.0f, k1 = 0.0f, x0 = 0.0f, x1 = 0.0f;
+                if (i < n) {
+                    const float *pk = khd + (t0 + i) * a.k_stride + c, *pq = qh + (t0 + i) * a.q_stride + c;
+                    k0 = __ldg(pk), k1 = __ldg(pk + 1), x0 = __ldg(pq), x1 = __ldg(pq + 1);
+                }
+                st32(Kb + i * PKB + c, pack_bf16(k0, k1));
+                st32(Qb + i * PKB + c, pack_bf16(x0, x1));
+            }
+            for (int e = tid; e < kC * DVT; e += kThreads) {
+                const int i = e / DVT, c = e % DVT;
+                Vst[i * PVF + c] = i < n && c < rows ? __ldg(vh + (t0 + i) * a.v_stride + c) : 0.0f;
+            }
+            if (warp == 0) {
+                const int i0 = 2 * lane, i1 = i0 + 1;
+                const float b0 = i0 < n ? __ldg(a.beta + (t0 + i0) * a.beta_stride + h) : 0.0f;
+                const float b1 = i1 < n ? __ldg(a.beta + (t0 + i1) * a.beta_stride + h) : 0.0f;
+                const float g0 = gated && i0 < n ? __ldg(a.g + (t0 + i0) * a.g_stride + h) : 0.0f;
+                const float g1 = gated && i1 < n ? __ldg(a.g + (t0 + i1) * a.g_stride + h) : 0.0f;
+                chunk_decay(b0, b1, g0, g1, G, eG, dl, bt);
+            }
+        }
+        __syncthreads();
+
+        // ---- P1: products over dk
+        float qs[NS][4];  // Q S^T, then O, of rows Is, value tiles hs
+        {
+            float tk[3][4], tq[3][4], ks[NS][4];
+#pragma unroll
+            for (int j = 0; j < 3; ++j)
+#pragma unroll
+                for (int e = 0; e < 4; ++e) tk[j][e] = 0.0f, tq[j][e] = 0.0f;
+#pragma unroll
+            for (int j = 0; j < NS; ++j)
+#pragma unroll
+                for (int e = 0; e < 4; ++e) ks[j][e] = 0.0f, qs[j][e] = 0.0f;
+
+#pragma unroll 2
+            for (int kk = 0; kk < ksteps; ++kk) {
+                const int c0 = 16 * kk;
+                uint32_t ak[4], aq[4], b[2];
+                frag_a(ak, Kb, PKB, 16 * It, c0, g, t);
+                frag_a(aq, Qb, PKB, 16 * It, c0, g, t);
+#pragma unroll
+                for (int j = 0; j < 3; ++j) {
+                    if (j < cnt) {
+                        frag_b(b, Kb, PKB, 8 * (j0 + j), c0, g, t);
+                        mma_bf16(tk[j], ak, b);
+                        mma_bf16(tq[j], aq, b);
+                    }
+                }
+                frag_a(ak, Kb, PKB, 16 * Is, c0, g, t);
+                frag_a(aq, Qb, PKB, 16 * Is, c0, g, t);
+#pragma unroll
+                for (int j = 0; j < NS; ++j) {
+                    frag_b(b, Sb, PKB, 8 * (hs * NS + j), c0, g, t);
+                    mma_bf16(ks[j], ak, b);
+                    mma_bf16(qs[j], aq, b);
+                }
+            }
+
+            // A (float32, strictly lower) and QK (bf16, lower with the diagonal), decayed.
+#pragma unroll
+            for (int j = 0; j < 3; ++j) {
+                if (j >= cnt) continue;
+                const int c = 8 * (j0 + j) + 2 * t;
+#pragma unroll
+                for (int hr = 0; hr < 2; ++hr) {
+                    const int i = 16 * It + g + 8 * hr;
+                    const float Gi = G[i], bi = bt[i];
+                    float d0 = 0.0f, d1 = 0.0f;
+                    if (c <= i) d0 = gated ? __expf(fminf(Gi - G[c], 0.0f)) : 1.0f;
+                    if (c + 1 <= i) d1 = gated ? __expf(fminf(Gi - G[c + 1], 0.0f)) : 1.0f;
+                    As[i * kPF + c] = c < i ? bi * d0 * tk[j][2 * hr] : 0.0f;
+                    As[i * kPF + c + 1] = c + 1 < i ? bi * d1 * tk[j][2 * hr + 1] : 0.0f;
+                    st32(QKb + i * kPB + c, pack_bf16(d0 * tq[j][2 * hr], d1 * tq[j][2 * hr + 1]));
+                }
+            }
+            // Y = beta (V - exp(G) K S^T), stored transposed; Q S^T scaled by exp(G) stays here.
+#pragma unroll
+            for (int j = 0; j < NS; ++j) {
+                const int v = 8 * (hs * NS + j) + 2 * t;
+#pragma unroll
+                for (int hr = 0; hr < 2; ++hr) {
+                    const int i = 16 * Is + g + 8 * hr;
+                    const float e = eG[i], b = bt[i];
+                    YT[v * kPB + i] = bf16_bits(b * (Vst[i * PVF + v] - e * ks[j][2 * hr]));
+                    YT[(v + 1) * kPB + i] = bf16_bits(b * (Vst[i * PVF + v + 1] - e * ks[j][2 * hr + 1]));
+                    qs[j][2 * hr] *= e;
+                    qs[j][2 * hr + 1] *= e;
+                }
+            }
+        }
+        __syncthreads();
+        // The staging buffers are free: start copying the next chunk.
+        if constexpr (STAGED)
+            if (t0 + kC < a.T) issue(t0 + kC);
+
+        // ---- P2: T_II = (I + A_II)^-1 for the four diagonal blocks; thread (b, j) owns column j.
+        if (tid < kC) {
+            const int base = 16 * (tid >> 4), j = tid & 15;
+            float x[16];
+#pragma unroll
+            for (int i = 0; i < 16; ++i) {
+                float acc = i == j ? 1.0f : 0.0f;
+#pragma unroll
+                for (int m = 0; m < i; ++m) acc = fmaf(-As[(base + i) * kPF + base + m], x[m], acc);
+                x[i] = acc;
+            }
+#pragma unroll
+            for (int i = 0; i < 16; ++i) {
+                Tf[(base + i) * kPF + base + j] = x[i];
+                Tb[(base + i) * kPB + base + j] = bf16_bits(x[i]);
+            }
+        }
+        __syncthreads();
+
+        // ---- P3: the off-diagonal blocks of T, one block diagonal d = I - J at a time.
+#pragma unroll 1
+        for (int d = 1; d < 4; ++d) {
+            for (int e = tid; e < (4 - d) * 256; e += kThreads) {
+                const int J = e >> 8, I = J + d, r = (e >> 4) & 15, c = e & 15;
+                const float *arow = As + (16 * I + r) * kPF;
+                const float *tcol = Tf + 16 * J + c;
+                float acc = 0.0f;
+#pragma unroll 4
+                for (int m = 16 * J; m < 16 * I; ++m) acc = fmaf(arow[m], tcol[m * kPF], acc);
+                X[e] = acc;
+            }
+            __syncthreads();
+            for (int e = tid; e < (4 - d) * 256; e += kThreads) {
+                const int J = e >> 8, I = J + d, r = (e >> 4) & 15, c = e & 15;
+                const float *trow = Tf + (16 * I + r) * kPF + 16 * I;
+                const float *xcol = X + (e & ~255) + c;
+                float acc = 0.0f;
+#pragma unroll
+                for (int m = 0; m < 16; ++m) acc = fmaf(trow[m], xcol[16 * m], acc);
+                Tf[(16 * I + r) * kPF + 16 * J + c] = -acc;
+                Tb[(16 * I + r) * kPB + 16 * J + c] = bf16_bits(-acc);
+            }
+            __syncthreads();
+        }
+
+        // ---- P4: V_new = T Y for rows Is, value tiles hs; stored transposed, plain and decayed.
+        {
+            float vn[NS][4];
+#pragma unroll
+            for (int j = 0; j < NS; ++j)
+#pragma unroll
+                for (int e = 0; e < 4; ++e) vn[j][e] = 0.0f;
+            for (int kb = 0; kb <= Is; ++kb) {
+                uint32_t af[4], b[2];
+                frag_a(af, Tb, kPB, 16 * Is, 16 * kb, g, t);
+#pragma unroll
+                for (int j = 0; j < NS; ++j) {
+                    frag_b(b, YT, kPB, 8 * (hs * NS + j), 16 * kb, g, t);
+                    mma_bf16(vn[j], af, b);
+                }
+            }
+#pragma unroll
+            for (int j = 0; j < NS; ++j) {
+                const int v = 8 * (hs * NS + j) + 2 * t;
+#pragma unroll
+                for (int hr = 0; hr < 2; ++hr) {
+                    const int i = 16 * Is + g + 8 * hr;
+                    const float w = dl[i];
+                    VnT[v * kPB + i] = bf16_bits(vn[j][2 * hr]);
+                    VnT[(v + 1) * kPB + i] = bf16_bits(vn[j][2 * hr + 1]);
+                    VnTd[v * kPB + i] = bf16_bits(w * vn[j][2 * hr]);
+                    VnTd[(v + 1) * kPB + i] = bf16_bits(w * vn[j][2 * hr + 1]);
+                }
+            }
+        }
+        __syncthreads();
+
+        // ---- P5: O = exp(G) Q S^T + QK V_new (onto qs), stored; S = exp(G_last) S + V_new'^T K.
+        for (int kb = 0; kb <= Is; ++kb) {
+            uint32_t af[4], b[2];
+            frag_a(af, QKb, kPB, 16 * Is, 16 * kb, g, t);
+#pragma unroll
+            for (int j = 0; j < NS; ++j) {
+                frag_b(b, VnT, kPB, 8 * (hs * NS + j), 16 * kb, g, t);
+                mma_bf16(qs[j], af, b);
+            }
+        }
+#pragma unroll
+        for (int j = 0; j < NS; ++j) {
+            const int v = 8 * (hs * NS + j) + 2 * t;
+#pragma unroll
+            for (int hr = 0; hr < 2; ++hr) {
+                const int i = 16 * Is + g + 8 * hr;
+                if (i < n && v < rows) {
+                    float *op = oh + (t0 + i) * a.o_stride + v;
+                    op[0] = qs[j][2 * hr];
+                    op[1] = qs[j][2 * hr + 1];
+                }
+            }
+        }
+
+        const float e_last = eG[kC - 1];
+#pragma unroll
+        for (int u = 0; u < SU; ++u) {
+            const int ts = warp + kWarps * u;
+            if (ts >= nstate) continue;
+            const int m = ts / ntk, nb = ts % ntk;
+#pragma unroll
+            for (int e = 0; e < 4; ++e) sacc[u][e] *= e_last;
+#pragma unroll
+            for (int kb = 0; kb < kC / 16; ++kb) {
+                uint32_t af[4], b[2];
+                frag_a(af, VnTd, kPB, 16 * m, 16 * kb, g, t);
+                frag_bt(b, Kb, PKB, 16 * kb, 8 * nb, g, t);
+                mma_bf16(sacc[u], af, b);
+            }
+            st32(Sb + (16 * m + g) * PKB + 8 * nb + 2 * t, pack_bf16(sacc[u][0], sacc[u][1]));
+            st32(Sb + (16 * m + g + 8) * PKB + 8 * nb + 2 * t, pack_bf16(sacc[u][2], sacc[u][3]));
+        }
+    }
+
+#pragma unroll
+    for (int u = 0; u < SU; ++u) {
+        const int ts = warp + kWarps * u, m = ts / ntk, nb = ts % ntk;
+        if (ts >= nstate) continue;
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+            const int row = 16 * m + g + 8 * (e >> 1), col = 8 * nb + 2 * t + (e & 1);
+            if (row < rows) state[int64_t(row) * dk + col] = sacc[u][e];
+        }
+    }
+}
+
+#ifndef DN_TC_EMULATE
+
+template <int KMAX, int DVT, bool STAGED>
+__global__ void __launch_bounds__(kThreads, 1) tc_kernel(const DeltaArgs a) {
+    extern __shared__ float4 tc_smem[];
+    tc_block<KMAX, DVT, STAGED>(a, reinterpret_cast<unsigned char *>(tc_smem), int(blockIdx.x), int(blockIdx.y));
+}
+
+constexpr size_t kSmemCap = 227 * 1024;  // the most any GPU gives one block (Hopper)
+
+template <int KMAX, int DVT, bool STAGED>
+void launch_tc(const DeltaArgs &a, cudaStream_t stream) {
+    constexpr size_t kBytes = tc_layout(KMAX, DVT, STAGED).bytes;
+    if constexpr (kBytes <= kSmemCap) {
+        check(cudaFuncSetAttribute(tc_kernel<KMAX, DVT, STAGED>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                   int(kBytes)),
+              "delta_rule_chunked_tc: shared memory limit");
+        const dim3 grid(unsigned((a.dv + DVT - 1) / DVT), unsigned(a.Hv));
+        tc_kernel<KMAX, DVT, STAGED><<<grid, kThreads, kBytes, stream>>>(a);
+    }
+}
+
+template <int KMAX, int DVT>
+void launch_tc_staged(const DeltaArgs &a, bool staged, cudaStream_t stream) {
+    if (staged) launch_tc<KMAX, DVT, true>(a, stream);
+    else launch_tc<KMAX, DVT, false>(a, stream);
+}
+
+// Widest state slice per key width: dk = 256 with 64 rows would need more than 255 registers.
+constexpr int max_dvt(int kmax) { return kmax > 128 ? 32 : 64; }
+
+template <int KMAX>
+void launch_tc_kmax(const DeltaArgs &a, int dvt, bool staged, cudaStream_t stream) {
+    if (dvt == 16) launch_tc_staged<KMAX, 16>(a, staged, stream);
+    else if (dvt == 32) launch_tc_staged<KMAX, 32>(a, staged, stream);
+    else if constexpr (max_dvt(KMAX) >= 64) launch_tc_staged<KMAX, 64>(a, staged, stream);
+}
+
+bool aligned16(const void *p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+
+#endif  // DN_TC_EMULATE
+
+}  // namespace
+
+#ifndef DN_TC_EMULATE
+
+bool delta_rule_chunked_tc(const DeltaArgs &a, cudaStream_t stream) {
+    if (a.Hk <= 0 || a.Hv <= 0 || a.Hv % a.Hk != 0 || a.Hv > 65535) return false;
+    if (a.dk <= 0 || a.dv <= 0 || a.dk % 16 != 0 || a.dv % 16 != 0 || a.dk > 256 || a.dv > 256) return false;
+    if (a.T <= 0) return true;
+    int device = 0, major = 0, sms = 0, smem_optin = 0;
+    check(cudaGetDevice(&device), "delta_rule_chunked_tc: cudaGetDevice");
+    check(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device),
+          "delta_rule_chunked_tc: compute capability");
+    if (major < 8) return false;
+    check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "delta_rule_chunked_tc: SM count");
+    check(cudaDeviceGetAttribute(&smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
+          "delta_rule_chunked_tc: shared memory size");
+    const size_t cap = size_t(smem_optin) < kSmemCap ? size_t(smem_optin) : kSmemCap;
+
+    // cp.async copies 16-byte pieces of q, k and v rows (head offsets are multiples of 16 floats).
+    const bool can_stage = aligned16(a.q) && aligned16(a.k) && aligned16(a.v) && a.q_stride % 4 == 0 &&
+                           a.k_stride % 4 == 0 && a.v_stride % 4 == 0;
+    const int kmax = a.dk <= 64 ? 64 : a.dk <= 128 ? 128 : 256;
+
+    // A block's time per chunk: the key-only work every block repeats (about 3000 cycles at dk =
+    // 128, mostly latency) plus the work of its DVT state rows; counted in waves of one block per SM.
+    int dvt = 0;
+    bool staged = false;
+    double best = 0.0;
+    for (int cand : {16, 32, 64}) {
+        if (cand > max_dvt(kmax)) break;
+        for (int st = can_stage ? 1 : 0; st >= 0; --st) {
+            if (tc_layout(kmax, cand, st != 0).bytes > cap) continue;
+            const int64_t blocks = int64_t(a.Hv) * ((a.dv + cand - 1) / cand);
+            const double per_chunk = (3000.0 + 400.0 * (cand / 16) * (a.dk / 128.0)) * (st ? 1.0 : 1.3);
+            const double cost = double((blocks + sms - 1) / sms) * per_chunk;
+            if (dvt == 0 || cost < best) dvt = cand, staged = st != 0, best = cost;
+            break;  // the staged variant when it fits, else the direct one
+        }
+    }
+    if (dvt == 0) return false;
+
+    switch (kmax) {
+        case 64: launch_tc_kmax<64>(a, dvt, staged, stream); break;
+        case 128: launch_tc_kmax<128>(a, dvt, staged, stream); break;
+        default: launch_tc_kmax<256>(a, dvt, staged, stream); break;
+    }
+    check_launch("delta_rule_chunked_tc");
+    return true;
+}
+
+#endif  // DN_TC_EMULATE
+
+}  // namespace dn::cuda
