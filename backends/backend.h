@@ -96,6 +96,38 @@ public:
     virtual ~CapturedPass() = default;
 };
 
+// One of several products of the same activation rows (Backend::matmul_many).
+struct MatmulTarget {
+    const DeviceMatrix *w = nullptr;
+    float *y = nullptr;
+    int64_t y_stride = 0;
+};
+
+// Decode of B sequences at once: row b of the inputs is one token of sequence b, whose recurrent
+// memory is given per row (host arrays of B device pointers).
+struct ConvRowsArgs {
+    int64_t B = 0;
+    const float *x = nullptr; int64_t x_stride = 0;
+    float *y = nullptr; int64_t y_stride = 0;  // may equal x
+    const float *weight = nullptr;             // [D][W]
+    float *const *tails = nullptr;             // B pointers, each [W-1][D]
+    int D = 0;
+    int W = 0;
+    bool silu = true;
+};
+
+struct DeltaRowsArgs {
+    int64_t B = 0;
+    int Hk = 0, Hv = 0, dk = 0, dv = 0;
+    const float *q = nullptr; int64_t q_stride = 0;  // row b as in DeltaArgs' row t
+    const float *k = nullptr; int64_t k_stride = 0;
+    const float *v = nullptr; int64_t v_stride = 0;
+    const float *beta = nullptr; int64_t beta_stride = 0;
+    const float *g = nullptr; int64_t g_stride = 0;
+    float *const *states = nullptr;                  // B pointers, each [Hv][dv][dk]
+    float *o = nullptr; int64_t o_stride = 0;
+};
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -147,6 +179,11 @@ public:
     // y[m, :] (+)= x[m, :] W^T for m < M.
     virtual void matmul(const float *x, int64_t x_stride, int64_t M, const DeviceMatrix &w, float *y,
                         int64_t y_stride) = 0;
+    // matmul() of the same x with each target's matrix. The default runs them one by one; GPU
+    // backends read x once and launch once for a decode step's projections.
+    virtual void matmul_many(const float *x, int64_t x_stride, int64_t M, const MatmulTarget *targets, int count) {
+        for (int i = 0; i < count; ++i) matmul(x, x_stride, M, *targets[i].w, targets[i].y, targets[i].y_stride);
+    }
     // y = x / rms(x) * weight, rows of `dim`. With `gate`, y *= silu(gate) (fla's FusedRMSNormGated).
     virtual void rms_norm(const float *x, int64_t x_stride, const float *weight, const float *gate,
                           int64_t gate_stride, float *y, int64_t y_stride, int64_t rows, int dim,
@@ -172,7 +209,41 @@ public:
     virtual void add_bias(float *y, int64_t stride, int64_t rows, const float *bias, int dim) = 0;
     virtual void delta_rule(const DeltaArgs &args) = 0;
     virtual void attention(const AttentionArgs &args) = 0;
+
+    // Batched decode (one token for each of B sequences). These defaults run one sequence at a time
+    // through short_conv / delta_rule; GPU backends override them with one launch for the batch.
+    // (Defined in the header, as every virtual here is: a plugin needs Backend's vtable too.)
+    virtual void short_conv_rows(const ConvRowsArgs &args);
+    virtual void delta_rule_rows(const DeltaRowsArgs &args);
 };
+
+inline void Backend::short_conv_rows(const ConvRowsArgs &r) {
+    for (int64_t b = 0; b < r.B; ++b) {
+        ConvArgs a;
+        a.x = r.x + b * r.x_stride, a.x_stride = r.x_stride;
+        a.y = r.y + b * r.y_stride, a.y_stride = r.y_stride;
+        a.weight = r.weight, a.tail = r.tails[b];
+        a.T = 1, a.D = r.D, a.W = r.W, a.silu = r.silu;
+        short_conv(a);
+    }
+}
+
+inline void Backend::delta_rule_rows(const DeltaRowsArgs &r) {
+    for (int64_t b = 0; b < r.B; ++b) {
+        DeltaArgs a;
+        a.T = 1, a.Hk = r.Hk, a.Hv = r.Hv, a.dk = r.dk, a.dv = r.dv;
+        a.q = r.q + b * r.q_stride, a.q_stride = r.q_stride;
+        a.k = r.k + b * r.k_stride, a.k_stride = r.k_stride;
+        a.v = r.v + b * r.v_stride, a.v_stride = r.v_stride;
+        a.beta = r.beta + b * r.beta_stride, a.beta_stride = r.beta_stride;
+        if (r.g) a.g = r.g + b * r.g_stride, a.g_stride = r.g_stride;
+        a.state = r.states[b];
+        a.o = r.o + b * r.o_stride, a.o_stride = r.o_stride;
+        a.chunked = false;
+        delta_rule(a);
+    }
+}
+
 
 // Routes the calling thread's operations on `backend` to `queue` for the scope's lifetime.
 class QueueScope {

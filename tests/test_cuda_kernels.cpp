@@ -297,6 +297,42 @@ void same_on_both(std::vector<std::vector<float>> inputs, Op op, double toleranc
         EXPECT_LT(rel_err(on_gpu[i]->read(), on_cpu[i]->read()), tolerance) << "buffer " << i;
 }
 
+// Several projections of the same rows in one call (a decode step's q/k/v/beta, gate/up).
+TEST(CudaKernels, MatmulManyMatchesCpu) {
+    REQUIRE_CUDA(gpu);
+    std::mt19937 rng(17);
+    for (int64_t M : {1, 3, 8, 20}) {
+        const int64_t K = M == 3 ? 203 : 256;  // 203: rows not 16-byte aligned, the scalar path
+        const int64_t ns[] = {256, 16, 100, 512, 7, 64};
+        std::vector<std::vector<uint16_t>> weights;
+        std::vector<std::unique_ptr<dn::DeviceMatrix>> on_gpu, on_cpu;
+        for (int64_t n : ns) {
+            std::vector<uint16_t> w(size_t(n * K));
+            for (auto &v : w) v = dn::f32_to_bf16(std::uniform_real_distribution<float>(-1, 1)(rng));
+            weights.push_back(std::move(w));
+            dn::TensorView t;
+            t.name = "w", t.dtype = dn::DType::BF16, t.shape = {n, K};
+            t.data = reinterpret_cast<const std::byte *>(weights.back().data());
+            t.nbytes = uint64_t(n * K * 2);
+            on_gpu.push_back(gpu->prepare_matrix(t, DN_PRECISION_EXACT));
+            on_cpu.push_back(cpu().prepare_matrix(t, DN_PRECISION_EXACT));
+        }
+        int64_t total = 0;
+        for (int64_t n : ns) total += n + 3;
+        std::vector<float> x = random_vector(size_t(M * K), rng), y = random_vector(size_t(M * total), rng);
+        SCOPED_TRACE("M=" + std::to_string(M) + " K=" + std::to_string(K));
+        same_on_both({x, y}, [&](Backend &be, std::vector<float *> &p) {
+            std::vector<dn::MatmulTarget> targets;
+            int64_t at = 0;
+            for (size_t i = 0; i < std::size(ns); ++i) {  // outputs side by side in one row, as B.q/k/v are not
+                targets.push_back({&be == &cpu() ? on_cpu[i].get() : on_gpu[i].get(), p[1] + at, total});
+                at += ns[i] + 3;
+            }
+            be.matmul_many(p[0], K, M, targets.data(), int(targets.size()));
+        }, M > 8 ? 1e-2 : 2e-5);  // more than 8 rows: bf16 activations on the GPU's tensor cores
+    }
+}
+
 TEST(CudaKernels, RowOperationsMatchCpu) {
     REQUIRE_CUDA(gpu);
     std::mt19937 rng(3);
@@ -375,6 +411,65 @@ TEST(CudaKernels, ShortConvolutionMatchesCpu) {
                     b.short_conv(a);
                 }, 2e-6);
             }
+}
+
+// Batched decode: B sequences, one token each, each with its own tails and state (laid out apart
+// in one buffer, with gaps, as separately allocated states would be).
+TEST(CudaKernels, BatchedDecodeOperationsMatchCpu) {
+    REQUIRE_CUDA(gpu);
+    std::mt19937 rng(13);
+    struct Case {
+        int64_t B;
+        int Hk, Hv, dk, dv;
+        bool gated;
+    };
+    for (const Case &c : {Case{1, 2, 2, 64, 64, false}, Case{3, 16, 16, 128, 128, false}, Case{70, 1, 3, 48, 80, true},
+                          Case{130, 16, 16, 128, 128, true}, Case{5, 2, 6, 256, 512, true}}) {
+        SCOPED_TRACE("B=" + std::to_string(c.B) + " Hk=" + std::to_string(c.Hk) + " Hv=" + std::to_string(c.Hv) +
+                     " dk=" + std::to_string(c.dk) + " dv=" + std::to_string(c.dv) + (c.gated ? " gated" : ""));
+        const int64_t key = int64_t(c.Hk) * c.dk, value = int64_t(c.Hv) * c.dv;
+        const int64_t row = 2 * key + value + 4, heads = 2 * c.Hv + 1;
+        std::vector<float> qkv = random_vector(size_t(c.B * row), rng);
+        for (int64_t b = 0; b < c.B; ++b)  // q and k heads L2-normalised, as the model feeds them
+            for (int h = 0; h < 2 * c.Hk; ++h) {
+                float *x = &qkv[size_t(b * row + int64_t(h) * c.dk)];
+                double ss = 0;
+                for (int i = 0; i < c.dk; ++i) ss += double(x[i]) * x[i];
+                for (int i = 0; i < c.dk; ++i) x[i] = float(x[i] / std::sqrt(ss));
+            }
+        std::vector<float> bg = random_vector(size_t(c.B * heads), rng, -0.6f, -0.01f);
+        for (int64_t b = 0; b < c.B; ++b)
+            for (int h = 0; h < c.Hv; ++h) bg[size_t(b * heads + h)] = -bg[size_t(b * heads + h)];  // beta > 0
+        const int64_t state_size = int64_t(c.Hv) * c.dv * c.dk, gap = 12;
+        std::vector<float> states = random_vector(size_t(c.B * (state_size + gap)), rng, -0.3f, 0.3f);
+        std::vector<float> o = random_vector(size_t(c.B * (value + 3)), rng);
+        same_on_both({qkv, bg, states, o}, [&](Backend &be, std::vector<float *> &p) {
+            std::vector<float *> ptrs;
+            for (int64_t b = 0; b < c.B; ++b) ptrs.push_back(p[2] + b * (state_size + gap));
+            std::swap(ptrs[0], ptrs[ptrs.size() - 1]);  // rows need not follow memory order
+            dn::DeltaRowsArgs a;
+            a.B = c.B, a.Hk = c.Hk, a.Hv = c.Hv, a.dk = c.dk, a.dv = c.dv;
+            a.q = p[0], a.k = p[0] + key, a.v = p[0] + 2 * key, a.q_stride = a.k_stride = a.v_stride = row;
+            a.beta = p[1], a.beta_stride = heads;
+            if (c.gated) a.g = p[1] + c.Hv, a.g_stride = heads;
+            a.states = ptrs.data();
+            a.o = p[3], a.o_stride = value + 3;
+            be.delta_rule_rows(a);
+        }, 2e-5);
+
+        const int D = int(key) + 5, W = 4;
+        const int64_t stride = D + 3, tail_size = int64_t(W - 1) * D + 7;
+        std::vector<float> x = random_vector(size_t(c.B * stride), rng), weight = random_vector(size_t(D * W), rng);
+        std::vector<float> tails = random_vector(size_t(c.B * tail_size), rng);
+        same_on_both({x, weight, tails}, [&](Backend &be, std::vector<float *> &p) {
+            std::vector<float *> ptrs;  // in reverse memory order
+            for (int64_t b = 0; b < c.B; ++b) ptrs.push_back(p[2] + (c.B - 1 - b) * tail_size);
+            dn::ConvRowsArgs a;
+            a.B = c.B, a.x = p[0], a.x_stride = stride, a.y = p[0], a.y_stride = stride;
+            a.weight = p[1], a.tails = ptrs.data(), a.D = D, a.W = W, a.silu = true;
+            be.short_conv_rows(a);
+        }, 2e-6);
+    }
 }
 
 TEST(CudaKernels, AttentionMatchesCpu) {

@@ -301,6 +301,22 @@ public:
         gemm_->run(g, q.gemm_workspace.get(Gemm::kWorkspaceBytes, q.capturing), q.stream);
     }
 
+    void matmul_many(const float *x, int64_t x_stride, int64_t M, const MatmulTarget *targets, int count) override {
+        bool one_launch = M <= kGemvMaxRows && count <= kMaxGemvTargets;
+        for (int i = 0; i < count && one_launch; ++i)
+            one_launch = targets[i].w->dtype == targets[0].w->dtype && targets[i].w->cols == targets[0].w->cols;
+        if (!one_launch) {
+            Backend::matmul_many(x, x_stride, M, targets, count);
+            return;
+        }
+        GemvTarget g[kMaxGemvTargets];
+        for (int i = 0; i < count; ++i)
+            g[i] = {static_cast<const CudaMatrix *>(targets[i].w)->data, targets[i].w->rows, targets[i].y,
+                    targets[i].y_stride};
+        cuda::gemv_many(x, x_stride, int(M), g, count, targets[0].w->dtype == DType::BF16, targets[0].w->cols,
+                        queue().stream);
+    }
+
     void rms_norm(const float *x, int64_t x_stride, const float *weight, const float *gate, int64_t gate_stride,
                   float *y, int64_t y_stride, int64_t rows, int dim, float eps) override {
         cuda::rms_norm(x, x_stride, weight, gate, gate_stride, y, y_stride, rows, dim, eps, queue().stream);
@@ -334,6 +350,8 @@ public:
         else cuda::delta_rule_recurrent(args, q.stream);
     }
     void attention(const AttentionArgs &args) override { cuda::attention(args, queue().stream); }
+    void short_conv_rows(const ConvRowsArgs &args) override { cuda::short_conv_rows(args, queue().stream); }
+    void delta_rule_rows(const DeltaRowsArgs &args) override { cuda::delta_rule_rows(args, queue().stream); }
 
 private:
     static int64_t elements(const TensorView &t) {

@@ -10,6 +10,7 @@
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 
@@ -154,20 +155,35 @@ __device__ __forceinline__ float warp_reduce_scatter(float (&v)[V], int lane) {
     return total;
 }
 
+// Several matrices multiplied by the same activation rows in one launch (a layer's q, k and v
+// projections, say): the grid's blocks are cut into consecutive ranges, one per matrix.
+struct GemvTargets {
+    int count;
+    const void *w[kMaxGemvTargets];
+    int64_t n[kMaxGemvTargets];
+    float *y[kMaxGemvTargets];
+    int64_t y_stride[kMaxGemvTargets];
+    int64_t first_block[kMaxGemvTargets + 1];
+};
+
 template <int M, bool kBf16, int E, bool kVecX>
 __global__ void __launch_bounds__(kMaxSplit * 32)
-    gemv_kernel(const float *__restrict__ x, int64_t x_stride, const void *__restrict__ w_data, int64_t N, int64_t K,
-                float *__restrict__ y, int64_t y_stride) {
+    gemv_kernel(const float *__restrict__ x, int64_t x_stride, const GemvTargets targets, int64_t K) {
     using Load = WeightLoad<kBf16, E>;
     using Elem = typename Load::Elem;
     constexpr int kUnroll = E == 1 ? 4 : 2;  // 16-byte loads in flight per lane: kUnroll * kRows
     constexpr int kChunk = 32 * E;            // elements of a row one warp-wide load covers
 
-    const Elem *W = static_cast<const Elem *>(w_data);
+    int t = 0;
+    while (t + 1 < targets.count && int64_t(blockIdx.x) >= targets.first_block[t + 1]) ++t;
+    const Elem *W = static_cast<const Elem *>(targets.w[t]);
+    const int64_t N = targets.n[t];
+    float *__restrict__ y = targets.y[t];
+    const int64_t y_stride = targets.y_stride[t];
     const int lane = threadIdx.x & 31;
     const int warp = threadIdx.x >> 5;
     const int splits = blockDim.x >> 5;
-    const int64_t n0 = int64_t(blockIdx.x) * kRows;
+    const int64_t n0 = (int64_t(blockIdx.x) - targets.first_block[t]) * kRows;
 
     // Rows past N (last block only) read row N-1 again; their sums are dropped.
     const Elem *rows[kRows];
@@ -239,17 +255,15 @@ __global__ void __launch_bounds__(kMaxSplit * 32)
 struct GemvLaunch {
     const float *x;
     int64_t x_stride;
-    const void *W;
-    int64_t N, K;
-    float *y;
-    int64_t y_stride;
+    GemvTargets targets;
+    int64_t K;
     dim3 grid, block;
     cudaStream_t stream;
 };
 
 template <int M, bool kBf16, int E, bool kVecX>
 void launch(const GemvLaunch &a) {
-    gemv_kernel<M, kBf16, E, kVecX><<<a.grid, a.block, 0, a.stream>>>(a.x, a.x_stride, a.W, a.N, a.K, a.y, a.y_stride);
+    gemv_kernel<M, kBf16, E, kVecX><<<a.grid, a.block, 0, a.stream>>>(a.x, a.x_stride, a.targets, a.K);
 }
 
 template <int M>
@@ -271,14 +285,36 @@ bool aligned16(const void *p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0;
 
 void gemv(const float *x, int64_t x_stride, int M, const void *W, bool w_bf16, int64_t N, int64_t K, float *y,
           int64_t y_stride, cudaStream_t stream) {
-    if (M < 1 || M > kGemvMaxRows) fail(DN_ERR_INVALID_ARGUMENT, "gemv: M = ", M, " is outside 1..", kGemvMaxRows);
-    if (N <= 0) return;
-    const int64_t blocks = (N + kRows - 1) / kRows;
-    if (blocks > INT_MAX) fail(DN_ERR_UNSUPPORTED, "gemv: N = ", N, " rows is too many for one launch");
+    const GemvTarget target{W, N, y, y_stride};
+    gemv_many(x, x_stride, M, &target, 1, w_bf16, K, stream);
+}
 
+void gemv_many(const float *x, int64_t x_stride, int M, const GemvTarget *targets, int count, bool w_bf16, int64_t K,
+               cudaStream_t stream) {
+    if (M < 1 || M > kGemvMaxRows) fail(DN_ERR_INVALID_ARGUMENT, "gemv: M = ", M, " is outside 1..", kGemvMaxRows);
+    if (count < 1 || count > kMaxGemvTargets)
+        fail(DN_ERR_INVALID_ARGUMENT, "gemv: ", count, " matrices (1..", kMaxGemvTargets, " per launch)");
     const int64_t elem_bytes = w_bf16 ? 2 : 4;
+    GemvTargets t{};
+    t.count = count;
+    int64_t blocks = 0, min_blocks = INT64_MAX;
     // 16-byte loads need every row of W to start on a 16-byte boundary, and every activation row too.
-    const bool vec_w = aligned16(W) && (K * elem_bytes) % 16 == 0;
+    bool vec_w = (K * elem_bytes) % 16 == 0;
+    for (int i = 0; i < count; ++i) {
+        t.w[i] = targets[i].W;
+        t.n[i] = targets[i].N;
+        t.y[i] = targets[i].y;
+        t.y_stride[i] = targets[i].y_stride;
+        t.first_block[i] = blocks;
+        const int64_t b = (std::max<int64_t>(targets[i].N, 0) + kRows - 1) / kRows;
+        blocks += b;
+        min_blocks = std::min(min_blocks, b);
+        vec_w = vec_w && aligned16(targets[i].W);
+    }
+    t.first_block[count] = blocks;
+    if (blocks == 0) return;
+    if (min_blocks == 0) fail(DN_ERR_INVALID_ARGUMENT, "gemv: a matrix has no rows");
+    if (blocks > INT_MAX) fail(DN_ERR_UNSUPPORTED, "gemv: ", blocks * kRows, " rows are too many for one launch");
     const bool vec_x = aligned16(x) && x_stride % 4 == 0;
     const int64_t chunk = vec_w ? 32 * (16 / elem_bytes) : 32;
     const int64_t unroll = vec_w ? 2 : 4;
@@ -288,8 +324,7 @@ void gemv(const float *x, int64_t x_stride, int M, const void *W, bool w_bf16, i
     int splits = 1;
     while (splits < kMaxSplit && blocks * splits < kTargetWarps && K / chunk >= 2 * splits * unroll) splits *= 2;
 
-    const GemvLaunch a{x, x_stride, W, N, K, y, y_stride, dim3(unsigned(blocks)), dim3(unsigned(32 * splits)),
-                       stream};
+    const GemvLaunch a{x, x_stride, t, K, dim3(unsigned(blocks)), dim3(unsigned(32 * splits)), stream};
     switch (M) {
         case 1: launch_rows<1>(a, w_bf16, vec_w, vec_x); break;
         case 2: launch_rows<2>(a, w_bf16, vec_w, vec_x); break;

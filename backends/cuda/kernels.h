@@ -21,6 +21,16 @@ namespace dn::cuda {
 constexpr int kGemvMaxRows = 8;
 void gemv(const float *x, int64_t x_stride, int M, const void *W, bool w_bf16, int64_t N, int64_t K, float *y,
           int64_t y_stride, cudaStream_t stream);
+// The same for up to kMaxGemvTargets matrices of one dtype and width K at once (one launch).
+constexpr int kMaxGemvTargets = 8;
+struct GemvTarget {
+    const void *W;
+    int64_t N;
+    float *y;
+    int64_t y_stride;
+};
+void gemv_many(const float *x, int64_t x_stride, int M, const GemvTarget *targets, int count, bool w_bf16, int64_t K,
+               cudaStream_t stream);
 
 // ---- conversions and gathers ----
 // out[r][c] (bfloat16, dense [rows][cols]) = x[r * x_stride + c].
@@ -53,6 +63,13 @@ void delta_rule_recurrent(const DeltaArgs &args, cudaStream_t stream);
 // The chunkwise-parallel WY/UT-transform form, chunks of 64 tokens (the last may be shorter). Same
 // result as delta_rule_recurrent up to float rounding.
 void delta_rule_chunked(const DeltaArgs &args, cudaStream_t stream);
+
+// Batched decode (backends/backend.h's ConvRowsArgs / DeltaRowsArgs): one token for each of B
+// sequences, each with its own tails / state. `tails` and `states` are HOST arrays of B device
+// pointers; the launchers pass them to the kernels by value (in launches of a bounded number of
+// sequences each), so that a recorded graph holds them and nothing needs staging.
+void short_conv_rows(const ConvRowsArgs &args, cudaStream_t stream);
+void delta_rule_rows(const DeltaRowsArgs &args, cudaStream_t stream);
 
 // Softmax attention of backends/backend.h's AttentionArgs: RoPE on q and k in place, causal
 // (optionally windowed) attention over the cached and new keys, the newest keys/values written

@@ -68,16 +68,34 @@ void delta_mixer(const Model &model, int layer, const std::vector<Span> &spans, 
     const bool gated = c.family == DN_FAMILY_GATED_DELTANET;
     const int64_t H = c.hidden_size;
 
-    be.matmul(B.x, H, R, *w.q_proj, B.q, B.q_ld);
-    be.matmul(B.x, H, R, *w.k_proj, B.k, B.k_ld);
-    be.matmul(B.x, H, R, *w.v_proj, B.v, B.v_ld);
-    if (w.b_proj) be.matmul(B.x, H, R, *w.b_proj, B.b, B.heads_ld);
-    if (w.a_proj) be.matmul(B.x, H, R, *w.a_proj, B.a, B.heads_ld);
-    if (w.g_proj) be.matmul(B.x, H, R, *w.g_proj, B.gate, c.value_dim);
+    std::vector<MatmulTarget> projections = {{w.q_proj.get(), B.q, B.q_ld}, {w.k_proj.get(), B.k, B.k_ld},
+                                             {w.v_proj.get(), B.v, B.v_ld}};
+    if (w.b_proj) projections.push_back({w.b_proj.get(), B.b, B.heads_ld});
+    if (w.a_proj) projections.push_back({w.a_proj.get(), B.a, B.heads_ld});
+    if (w.g_proj) projections.push_back({w.g_proj.get(), B.gate, c.value_dim});
+    be.matmul_many(B.x, H, R, projections.data(), int(projections.size()));
 
     // q and k pass through SiLU when the config says so (always for Gated DeltaNet), v always.
     const bool qk_silu = gated || c.qk_activation == QKActivation::Silu;
-    if (c.use_short_conv) {
+    // Batched decode: one token of each of several sequences, each op once for the whole batch.
+    const bool decode_rows = spans.size() > 1 && R == int64_t(spans.size());
+    if (c.use_short_conv && decode_rows) {
+        std::vector<float *> q_tails, k_tails, v_tails;
+        for (const Span &s : spans) {
+            const LayerState &st = s.state->layer(layer);
+            q_tails.push_back(st.q_tail), k_tails.push_back(st.k_tail), v_tails.push_back(st.v_tail);
+        }
+        auto conv = [&](float *x, int64_t ld, const float *weight, const std::vector<float *> &tails, int D, bool silu) {
+            ConvRowsArgs a;
+            a.B = R;
+            a.x = x, a.x_stride = ld, a.y = x, a.y_stride = ld;
+            a.weight = weight, a.tails = tails.data(), a.D = D, a.W = c.conv_size, a.silu = silu;
+            be.short_conv_rows(a);
+        };
+        conv(B.q, B.q_ld, w.q_conv, q_tails, c.key_dim, qk_silu);
+        conv(B.k, B.k_ld, w.k_conv, k_tails, c.key_dim, qk_silu);
+        conv(B.v, B.v_ld, w.v_conv, v_tails, c.value_dim, true);
+    } else if (c.use_short_conv) {
         for (const Span &s : spans) {
             const LayerState &st = s.state->layer(layer);
             auto conv = [&](float *x, int64_t ld, const float *weight, float *tail, int D, bool silu) {
@@ -108,7 +126,21 @@ void delta_mixer(const Model &model, int layer, const std::vector<Span> &spans, 
     be.beta(B.b, B.heads_ld, R, c.num_v_heads, beta_factor, !w.b_proj);
     if (gated) be.gated_decay(B.a, B.heads_ld, R, c.num_v_heads, w.A_log, w.dt_bias);
 
+    if (decode_rows) {
+        std::vector<float *> states;
+        for (const Span &s : spans) states.push_back(s.state->layer(layer).S);
+        DeltaRowsArgs a;
+        a.B = R;
+        a.Hk = c.num_k_heads; a.Hv = c.num_v_heads; a.dk = c.head_k_dim; a.dv = c.head_v_dim;
+        a.q = B.q, a.q_stride = B.q_ld, a.k = B.k, a.k_stride = B.k_ld, a.v = B.v, a.v_stride = B.v_ld;
+        a.beta = B.b, a.beta_stride = B.heads_ld;
+        if (gated) a.g = B.a, a.g_stride = B.heads_ld;
+        a.states = states.data();
+        a.o = B.o, a.o_stride = c.value_dim;
+        be.delta_rule_rows(a);
+    }
     for (const Span &s : spans) {
+        if (decode_rows) break;
         DeltaArgs a;
         a.T = s.n;
         a.Hk = c.num_k_heads; a.Hv = c.num_v_heads; a.dk = c.head_k_dim; a.dv = c.head_v_dim;
@@ -139,9 +171,9 @@ void attention_mixer(const Model &model, int layer, const std::vector<Span> &spa
     const int64_t H = c.hidden_size;
     const int kv = cfg.num_kv_heads * cfg.head_dim;
 
-    be.matmul(B.x, H, R, *w.q_proj, B.q, B.q_ld);
-    be.matmul(B.x, H, R, *w.k_proj, B.k, B.k_ld);
-    be.matmul(B.x, H, R, *w.v_proj, B.v, B.v_ld);
+    const MatmulTarget projections[] = {{w.q_proj.get(), B.q, B.q_ld}, {w.k_proj.get(), B.k, B.k_ld},
+                                        {w.v_proj.get(), B.v, B.v_ld}};
+    be.matmul_many(B.x, H, R, projections, 3);
     if (w.q_bias) {
         be.add_bias(B.q, B.q_ld, R, w.q_bias, int(H));
         be.add_bias(B.k, B.k_ld, R, w.k_bias, kv);
@@ -173,17 +205,22 @@ void run_layers(const Model &model, const std::vector<Span> &spans, int64_t R, L
     const int64_t H = c.hidden_size;
     const int64_t logit_rows = rows == LogitRows::All ? R : rows == LogitRows::Last ? int64_t(spans.size()) : 0;
     be.embed(model.embeddings(), ids.data(), R, B.h);
+    be.rms_norm(B.h, H, model.layer(0).attn_norm, nullptr, 0, B.x, H, R, int(H), c.norm_eps);
     for (int i = 0; i < c.num_layers; ++i) {
         const LayerWeights &L = model.layer(i);
-        be.rms_norm(B.h, H, L.attn_norm, nullptr, 0, B.x, H, R, int(H), c.norm_eps);
         if (c.is_attention_layer(i)) attention_mixer(model, i, spans, R, B);
         else delta_mixer(model, i, spans, R, B);
         be.add_rms_norm(B.h, B.y, L.mlp_norm, B.x, R, int(H), c.norm_eps);
-        be.matmul(B.x, H, R, *L.gate_proj, B.mlp_gate, c.intermediate_size);
-        be.matmul(B.x, H, R, *L.up_proj, B.mlp_up, c.intermediate_size);
+        const MatmulTarget mlp_in[] = {{L.gate_proj.get(), B.mlp_gate, c.intermediate_size},
+                                       {L.up_proj.get(), B.mlp_up, c.intermediate_size}};
+        be.matmul_many(B.x, H, R, mlp_in, 2);
         be.glu(B.mlp_gate, B.mlp_up, B.mlp_gate, R, c.intermediate_size, c.mlp_activation);
         be.matmul(B.mlp_gate, c.intermediate_size, R, *L.down_proj, B.y, H);
-        be.add(B.h, B.y, size_t(R * H));
+        // The residual add, fused with the next layer's input norm.
+        if (i + 1 < c.num_layers)
+            be.add_rms_norm(B.h, B.y, model.layer(i + 1).attn_norm, B.x, R, int(H), c.norm_eps);
+        else
+            be.add(B.h, B.y, size_t(R * H));
     }
     if (rows == LogitRows::None) return;
     if (rows == LogitRows::All) {
