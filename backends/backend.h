@@ -128,6 +128,30 @@ struct DeltaRowsArgs {
     float *o = nullptr; int64_t o_stride = 0;
 };
 
+// A delta layer's decode inputs, one token of each of B sequences, prepared in place: the short
+// convolutions of q, k, v with each sequence's tails (when `conv`), the activations and the q/k
+// normalisation of delta_mixer, beta, and Gated DeltaNet's decay. See Backend::decode_inputs.
+struct DecodeInputsArgs {
+    int64_t B = 0;
+    int Hk = 0, Hv = 0, dk = 0, dv = 0;
+    float *q = nullptr; int64_t q_stride = 0;  // [B][Hk*dk]
+    float *k = nullptr; int64_t k_stride = 0;  // [B][Hk*dk]
+    float *v = nullptr; int64_t v_stride = 0;  // [B][Hv*dv]
+    // Short convolution (null weights: none; v then gets SiLU alone).
+    const float *q_conv = nullptr, *k_conv = nullptr, *v_conv = nullptr;  // [D][W]
+    float *const *q_tails = nullptr, *const *k_tails = nullptr, *const *v_tails = nullptr;  // B pointers each
+    int W = 0;
+    bool qk_conv_silu = false;  // SiLU after the q/k convolutions (v's always has it)
+    QKActivation qk_act = QKActivation::Identity;  // then this on q and k, then the norm
+    int qk_norm = 0;            // Backend::Norm as int (None, L2, Sum)
+    float q_scale = 1.0f;
+    float *beta = nullptr; int64_t beta_stride = 0;  // [B][Hv]: sigmoid(b) * factor, or factor
+    float beta_factor = 1.0f;
+    bool beta_is_one = false;
+    float *decay = nullptr; int64_t decay_stride = 0;  // [B][Hv], gated only (null: none)
+    const float *A_log = nullptr, *dt_bias = nullptr;
+};
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -215,6 +239,9 @@ public:
     // (Defined in the header, as every virtual here is: a plugin needs Backend's vtable too.)
     virtual void short_conv_rows(const ConvRowsArgs &args);
     virtual void delta_rule_rows(const DeltaRowsArgs &args);
+    // All of DecodeInputsArgs in one go. The default runs the separate operations (conv, SiLU,
+    // qk_transform, beta, gated_decay) in the order delta_mixer does; GPU backends fuse them.
+    virtual void decode_inputs(const DecodeInputsArgs &args);
 };
 
 inline void Backend::short_conv_rows(const ConvRowsArgs &r) {
@@ -263,5 +290,26 @@ private:
 // Throws DN_ERR_INVALID_ARGUMENT for a malformed string, DN_ERR_UNSUPPORTED for a device kind this
 // installation has no backend for, DN_ERR_DEVICE when the plugin or the device cannot be opened.
 Backend &backend_for_device(const std::string &device);
+
+inline void Backend::decode_inputs(const DecodeInputsArgs &d) {
+    const int64_t key = int64_t(d.Hk) * d.dk, value = int64_t(d.Hv) * d.dv;
+    if (d.q_conv) {
+        auto conv = [&](float *x, int64_t ld, const float *weight, float *const *tails, int64_t D, bool silu) {
+            ConvRowsArgs a;
+            a.B = d.B, a.x = x, a.x_stride = ld, a.y = x, a.y_stride = ld;
+            a.weight = weight, a.tails = tails, a.D = int(D), a.W = d.W, a.silu = silu;
+            short_conv_rows(a);
+        };
+        conv(d.q, d.q_stride, d.q_conv, d.q_tails, key, d.qk_conv_silu);
+        conv(d.k, d.k_stride, d.k_conv, d.k_tails, key, d.qk_conv_silu);
+        conv(d.v, d.v_stride, d.v_conv, d.v_tails, value, true);
+    } else {
+        qk_transform(d.v, d.v_stride, d.B, 1, int(value), QKActivation::Silu, Norm::None, 1.0f);
+    }
+    qk_transform(d.q, d.q_stride, d.B, d.Hk, d.dk, d.qk_act, Norm(d.qk_norm), d.q_scale);
+    qk_transform(d.k, d.k_stride, d.B, d.Hk, d.dk, d.qk_act, Norm(d.qk_norm), 1.0f);
+    beta(d.beta, d.beta_stride, d.B, d.Hv, d.beta_factor, d.beta_is_one);
+    if (d.decay) gated_decay(d.decay, d.decay_stride, d.B, d.Hv, d.A_log, d.dt_bias);
+}
 
 }  // namespace dn

@@ -472,6 +472,63 @@ TEST(CudaKernels, BatchedDecodeOperationsMatchCpu) {
     }
 }
 
+// A delta layer's decode inputs fused (conv with per-sequence tails, activations, q/k norm, beta,
+// decay) against the CPU's separate operations.
+TEST(CudaKernels, DecodeInputsMatchCpu) {
+    REQUIRE_CUDA(gpu);
+    std::mt19937 rng(19);
+    struct Case {
+        int64_t B;
+        int Hk, Hv, dk, dv;
+        bool conv, gated, conv_silu;
+        dn::QKActivation act;
+        Backend::Norm norm;
+    };
+    using A = dn::QKActivation;
+    using N = Backend::Norm;
+    for (const Case &c : {Case{1, 16, 16, 128, 128, true, false, true, A::Identity, N::L2},
+                          Case{3, 2, 6, 256, 512, true, true, true, A::Identity, N::L2},
+                          Case{130, 4, 4, 64, 64, true, false, false, A::Relu, N::Sum},
+                          Case{7, 1, 3, 48, 80, false, true, false, A::Silu, N::L2},
+                          Case{2, 2, 2, 32, 32, true, false, false, A::Elu, N::L2},
+                          Case{5, 2, 4, 64, 32, false, false, false, A::Identity, N::Sum}}) {
+        SCOPED_TRACE("B=" + std::to_string(c.B) + " Hk=" + std::to_string(c.Hk) + " Hv=" + std::to_string(c.Hv) +
+                     " dk=" + std::to_string(c.dk) + " dv=" + std::to_string(c.dv) + (c.conv ? " conv" : "") +
+                     (c.gated ? " gated" : "") + " act=" + std::to_string(int(c.act)) +
+                     " norm=" + std::to_string(int(c.norm)));
+        const int64_t key = int64_t(c.Hk) * c.dk, value = int64_t(c.Hv) * c.dv, W = 4;
+        const int64_t qs = key + 1, vs = value + 3, hs = c.Hv + 2;
+        const bool positive = c.norm == N::Sum;  // sum-normalised heads need sums away from 0
+        auto q = random_vector(size_t(c.B * qs), rng, positive ? 0.1f : -1.0f, 1.0f);
+        auto k = random_vector(size_t(c.B * qs), rng, positive ? 0.1f : -1.0f, 1.0f);
+        auto v = random_vector(size_t(c.B * vs), rng);
+        auto convw = random_vector(size_t((2 * key + value) * W), rng, positive ? 0.05f : -0.5f, 0.5f);
+        const int64_t tail_q = (W - 1) * key, tail_v = (W - 1) * value;
+        auto tails = random_vector(size_t(c.B * (2 * tail_q + tail_v)), rng, positive ? 0.1f : -1.0f, 1.0f);
+        auto b = random_vector(size_t(c.B * hs), rng, -3, 3), a = random_vector(size_t(c.B * hs), rng, -3, 3);
+        auto gate_params = random_vector(size_t(2 * c.Hv), rng, -1, 1);
+        same_on_both({q, k, v, convw, tails, b, a, gate_params}, [&](Backend &be, std::vector<float *> &p) {
+            std::vector<float *> qt, kt, vt;
+            for (int64_t i = 0; i < c.B; ++i) {  // each sequence's tails apart, in reverse order
+                float *base = p[4] + (c.B - 1 - i) * (2 * tail_q + tail_v);
+                qt.push_back(base), kt.push_back(base + tail_q), vt.push_back(base + 2 * tail_q);
+            }
+            dn::DecodeInputsArgs d;
+            d.B = c.B, d.Hk = c.Hk, d.Hv = c.Hv, d.dk = c.dk, d.dv = c.dv;
+            d.q = p[0], d.q_stride = qs, d.k = p[1], d.k_stride = qs, d.v = p[2], d.v_stride = vs;
+            if (c.conv) {
+                d.q_conv = p[3], d.k_conv = p[3] + key * W, d.v_conv = p[3] + 2 * key * W;
+                d.q_tails = qt.data(), d.k_tails = kt.data(), d.v_tails = vt.data(), d.W = int(W);
+                d.qk_conv_silu = c.conv_silu;
+            }
+            d.qk_act = c.act, d.qk_norm = int(c.norm), d.q_scale = 0.125f;
+            d.beta = p[5], d.beta_stride = hs, d.beta_factor = 2.0f, d.beta_is_one = false;
+            if (c.gated) d.decay = p[6], d.decay_stride = hs, d.A_log = p[7], d.dt_bias = p[7] + c.Hv;
+            be.decode_inputs(d);
+        }, 2e-6);
+    }
+}
+
 TEST(CudaKernels, AttentionMatchesCpu) {
     REQUIRE_CUDA(gpu);
     std::mt19937 rng(11);

@@ -352,6 +352,7 @@ public:
     void attention(const AttentionArgs &args) override { cuda::attention(args, queue().stream); }
     void short_conv_rows(const ConvRowsArgs &args) override { cuda::short_conv_rows(args, queue().stream); }
     void delta_rule_rows(const DeltaRowsArgs &args) override { cuda::delta_rule_rows(args, queue().stream); }
+    void decode_inputs(const DecodeInputsArgs &args) override { cuda::decode_inputs(args, queue().stream); }
 
 private:
     static int64_t elements(const TensorView &t) {

@@ -14,15 +14,18 @@
 // the state lives in float32 mma accumulators (registers) for the whole sequence, with a bfloat16
 // copy in shared memory as the operand of the next chunk's K S^T and Q S^T. Each block recomputes
 // the key-only quantities (K K^T, Q K^T, T) of its head, because the launcher may not allocate
-// scratch. T is built in float32 on CUDA cores: the four 16 x 16 diagonal blocks of I + A are
-// inverted by forward substitution, then the off-diagonal blocks by block diagonals,
-// T_IJ = -T_II sum_{J <= K < I} A_IK T_KJ.
+// scratch. T is built in float32: the four 16 x 16 diagonal blocks of I + A are inverted by forward
+// substitution on CUDA cores, then the off-diagonal blocks by doubling (16 -> 32 -> 64, blocked
+// inverse T_IJ = -sum_K T_IK sum_M A_KM T_MJ) on tensor cores with float32 operands split into
+// bfloat16 hi + lo parts (three mma per product, about 16 significant bits). dv is tiled across
+// blocks (grid.x = dv / DVT, dv <= 1024); each tile's block repeats the key-only work.
 //
 // Phases of a chunk (__syncthreads between):
 //   load   bf16 K, Q rows; beta and the decay (warp 0)     [staged: from the cp.async copy of
 //                                                          the chunk issued one chunk earlier]
 //   P1     K K^T and Q K^T (lower tiles), K S^T and Q S^T (all warps, mma)
-//   P2/P3  T (float32)
+//   P2     T's diagonal blocks, then T_10 and T_32 (warps 0, 1; no block barrier in between)
+//   P3     T's lower-left 32 x 32 quarter (warps 2..5)
 //   P4     V_new = T Y (mma)
 //   P5     O (mma, accumulated onto the Q S^T registers of P1, stored to global) and the state
 //          update (mma onto the state registers)
@@ -84,6 +87,24 @@ __device__ __forceinline__ void cp_async4(void *dst, const void *src) {
     const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(dst));
     asm volatile("cp.async.ca.shared.global [%0], [%1], 4;" ::"r"(s), "l"(src) : "memory");
 }
+// ldmatrix .x4: lane l gives the address of row l % 8 of matrix l / 8 (16-byte aligned rows of 8
+// bf16); r[i] receives lane (g, t)'s word (row g, columns 2t..2t+1) of matrix i.
+__device__ __forceinline__ void ldsm_x4(uint32_t (&r)[4], const uint16_t *p) {
+    const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(p));
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(s)
+                 : "memory");
+}
+// ldmatrix .x2 .trans: lanes 0..15 give the addresses of rows 0..7 of matrices 0 and 1; r[i] receives
+// lane (g, t)'s elements (rows 2t and 2t+1, column g) of matrix i.
+__device__ __forceinline__ void ldsm_x2_trans(uint32_t (&r)[2], const uint16_t *p) {
+    const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(p));
+    asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0,%1}, [%2];"
+                 : "=r"(r[0]), "=r"(r[1])
+                 : "r"(s)
+                 : "memory");
+}
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;" ::: "memory"); }
 #endif
@@ -91,13 +112,11 @@ __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wai
 __device__ __forceinline__ uint32_t ld32(const uint16_t *p) { return *reinterpret_cast<const uint32_t *>(p); }
 __device__ __forceinline__ void st32(uint16_t *p, uint32_t x) { *reinterpret_cast<uint32_t *>(p) = x; }
 
-// A fragment of M[r0 .. r0+15][c0 .. c0+15] (bf16, row pitch `pitch` elements).
-__device__ __forceinline__ void frag_a(uint32_t (&f)[4], const uint16_t *M, int pitch, int r0, int c0, int g, int t) {
-    const uint16_t *p = M + (r0 + g) * pitch + c0 + 2 * t;
-    f[0] = ld32(p);
-    f[1] = ld32(p + 8 * pitch);
-    f[2] = ld32(p + 8);
-    f[3] = ld32(p + 8 * pitch + 8);
+// A fragment of M[r0 .. r0+15][c0 .. c0+15] (bf16, row pitch `pitch` elements, a multiple of 8; M
+// 16-byte aligned), by ldmatrix: matrices (rows r0.., c0), (r0+8.., c0), (r0.., c0+8), (r0+8.., c0+8).
+__device__ __forceinline__ void frag_a(uint32_t (&f)[4], const uint16_t *M, int pitch, int r0, int c0, int, int) {
+    const int lane = int(threadIdx.x) & 31;
+    ldsm_x4(f, M + (r0 + (lane & 15)) * pitch + c0 + 8 * (lane >> 4));
 }
 // B fragment with B[k][n] = M[n0 + n][k0 + k] (M's rows run along k: K rows for K^T, S rows for S^T).
 __device__ __forceinline__ void frag_b(uint32_t (&f)[2], const uint16_t *M, int pitch, int n0, int k0, int g, int t) {
@@ -105,12 +124,91 @@ __device__ __forceinline__ void frag_b(uint32_t (&f)[2], const uint16_t *M, int 
     f[0] = ld32(p);
     f[1] = ld32(p + 8);
 }
-// B fragment with B[k][n] = M[k0 + k][n0 + n] (M's rows run along n: K itself).
-__device__ __forceinline__ void frag_bt(uint32_t (&f)[2], const uint16_t *M, int pitch, int k0, int n0, int g,
-                                        int t) {
-    const uint16_t *p = M + (k0 + 2 * t) * pitch + n0 + g;
-    f[0] = uint32_t(p[0]) | uint32_t(p[pitch]) << 16;
-    f[1] = uint32_t(p[8 * pitch]) | uint32_t(p[9 * pitch]) << 16;
+// B fragment with B[k][n] = M[k0 + k][n0 + n] (M's rows run along n: K itself), by ldmatrix .trans
+// of the 8 x 8 matrices at rows k0.. and k0+8.. (pitch a multiple of 8, M 16-byte aligned).
+__device__ __forceinline__ void frag_bt(uint32_t (&f)[2], const uint16_t *M, int pitch, int k0, int n0, int, int) {
+    const int lane = int(threadIdx.x) & 15;
+    ldsm_x2_trans(f, M + (k0 + lane) * pitch + n0);
+}
+
+// ---------------------------------------------------------------- T's off-diagonal blocks
+// float32 products on tensor cores: x = hi + lo with hi = bf16(x), lo = bf16(x - hi), and
+// a b ~ a_hi b_hi + a_hi b_lo + a_lo b_hi (about 16 significant bits, float32 accumulation).
+__device__ __forceinline__ float bf16_lo_f(uint32_t x) { return __uint_as_float(x << 16); }
+__device__ __forceinline__ float bf16_hi_f(uint32_t x) { return __uint_as_float(x & 0xffff0000u); }
+__device__ __forceinline__ void split2(float x, float y, uint32_t &hi, uint32_t &lo) {
+    hi = pack_bf16(x, y);
+    lo = pack_bf16(x - bf16_lo_f(hi), y - bf16_hi_f(hi));
+}
+// d += a_hi b_hi (main), c += a_hi b_lo + a_lo b_hi (correction): two chains instead of one.
+__device__ __forceinline__ void mma3(float (&d)[4], float (&c)[4], const uint32_t (&ah)[4], const uint32_t (&al)[4],
+                                     const uint32_t (&bh)[2], const uint32_t (&bl)[2]) {
+    mma_bf16(d, ah, bh);
+    mma_bf16(c, ah, bl);
+    mma_bf16(c, al, bh);
+}
+// B fragment (hi, lo) with B[k][n] = M[n0 + n][k0 + k], M float32 with pitch kPF.
+__device__ __forceinline__ void frag_b_f32(uint32_t (&h)[2], uint32_t (&l)[2], const float *M, int n0, int k0, int g,
+                                           int t) {
+    const float *p = M + (n0 + g) * kPF + k0 + 2 * t;
+    split2(p[0], p[1], h[0], l[0]);
+    split2(p[8], p[9], h[1], l[1]);
+}
+// A fragment (hi, lo) of the transpose: A[r][c] = M[c0 + c][r0 + r], M float32 with pitch kPF.
+__device__ __forceinline__ void frag_at_f32(uint32_t (&h)[4], uint32_t (&l)[4], const float *M, int r0, int c0, int g,
+                                            int t) {
+    const float *p = M + (c0 + 2 * t) * kPF + r0 + g;
+    split2(p[0], p[kPF], h[0], l[0]);
+    split2(p[8], p[kPF + 8], h[1], l[1]);
+    split2(p[8 * kPF], p[9 * kPF], h[2], l[2]);
+    split2(p[8 * kPF + 8], p[9 * kPF + 8], h[3], l[3]);
+}
+// One warp: the 16 x 16 block (I, J), I > J, of T = (I + A)^-1, from the blocked inverse split at
+// block row K0 (J < K0 <= I): T_IJ = -sum_{K0 <= K <= I} T_IK sum_{J <= M < K0} A_KM T_MJ, where the
+// T blocks on the right are already in Tf. Computed transposed, X_KJ^T = sum_M T_MJ^T A_KM^T and
+// T_IJ^T = -sum_K X_KJ^T T_IK^T, so that X^T's accumulators are directly the next A fragment.
+__device__ __forceinline__ void t_offdiag(const float *As, float *Tf, uint16_t *Tb, int I, int J, int K0, int g,
+                                          int t) {
+    float acc[2][4] = {}, acc_c[2][4] = {};
+    for (int K = K0; K <= I; ++K) {
+        float x[2][4] = {}, x_c[2][4] = {};
+        for (int M = J; M < K0; ++M) {
+            uint32_t ah[4], al[4], bh[2], bl[2];
+            frag_at_f32(ah, al, Tf, 16 * J, 16 * M, g, t);
+#pragma unroll
+            for (int nt = 0; nt < 2; ++nt) {
+                frag_b_f32(bh, bl, As, 16 * K + 8 * nt, 16 * M, g, t);
+                mma3(x[nt], x_c[nt], ah, al, bh, bl);
+            }
+        }
+#pragma unroll
+        for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) x[nt][e] += x_c[nt][e];
+        uint32_t ah[4], al[4], bh[2], bl[2];
+        split2(x[0][0], x[0][1], ah[0], al[0]);
+        split2(x[0][2], x[0][3], ah[1], al[1]);
+        split2(x[1][0], x[1][1], ah[2], al[2]);
+        split2(x[1][2], x[1][3], ah[3], al[3]);
+#pragma unroll
+        for (int nt = 0; nt < 2; ++nt) {
+            frag_b_f32(bh, bl, Tf, 16 * I + 8 * nt, 16 * K, g, t);
+            mma3(acc[nt], acc_c[nt], ah, al, bh, bl);
+        }
+    }
+#pragma unroll
+    for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) acc[nt][e] += acc_c[nt][e];
+    // acc[nt][e]: T_IJ^T at (j = g + 8 (e >> 1), i = 8 nt + 2 t + (e & 1)).
+#pragma unroll
+    for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+            const int i = 16 * I + 8 * nt + 2 * t + (e & 1), j = 16 * J + g + 8 * (e >> 1);
+            Tf[i * kPF + j] = -acc[nt][e];
+            Tb[i * kPB + j] = bf16_bits(-acc[nt][e]);
+        }
 }
 
 // ---------------------------------------------------------------- shared memory
@@ -122,7 +220,7 @@ struct TcLayout {
     int pvf;  // float32 V rows (DVT columns)
     size_t kst, qst, vst, bst, gst;  // float32 copies of the chunk's inputs (kst, qst: staged only)
     size_t kb, qb, sb;               // bf16 K, Q [64][pkb]; the state S [DVT][pkb]
-    size_t a, tf, x;                 // float32 A and T [64][kPF]; three 16 x 16 partial blocks of T
+    size_t a, tf;                    // float32 A and T [64][kPF]
     size_t tb, qk, yt, vn, vnd;      // bf16 T, QK [64][kPB]; Y^T, V_new^T, (V_new diag(dl))^T [DVT][kPB]
     size_t G, eG, dl, beta;          // per token: G_i, exp(G_i), exp(G_last - G_i), beta_i
     size_t bytes;
@@ -150,7 +248,6 @@ __host__ __device__ constexpr TcLayout tc_layout(int kmax, int dvt, bool staged)
     l.sb = take(at, 2 * size_t(dvt) * size_t(l.pkb));
     l.a = take(at, 4 * size_t(kC) * kPF);
     l.tf = take(at, 4 * size_t(kC) * kPF);
-    l.x = take(at, 4 * 3 * 256);
     l.tb = take(at, 2 * size_t(kC) * kPB);
     l.qk = take(at, 2 * size_t(kC) * kPB);
     l.yt = take(at, 2 * size_t(dvt) * kPB);
@@ -201,7 +298,6 @@ __device__ __forceinline__ void tc_block(const DeltaArgs &a, unsigned char *sm, 
     uint16_t *Kb = reinterpret_cast<uint16_t *>(sm + L.kb), *Qb = reinterpret_cast<uint16_t *>(sm + L.qb);
     uint16_t *Sb = reinterpret_cast<uint16_t *>(sm + L.sb);
     float *As = reinterpret_cast<float *>(sm + L.a), *Tf = reinterpret_cast<float *>(sm + L.tf);
-    float *X = reinterpret_cast<float *>(sm + L.x);
     uint16_t *Tb = reinterpret_cast<uint16_t *>(sm + L.tb), *QKb = reinterpret_cast<uint16_t *>(sm + L.qk);
     uint16_t *YT = reinterpret_cast<uint16_t *>(sm + L.yt), *VnT = reinterpret_cast<uint16_t *>(sm + L.vn);
     uint16_t *VnTd = reinterpret_cast<uint16_t *>(sm + L.vnd);
@@ -394,7 +490,9 @@ __device__ __forceinline__ void tc_block(const DeltaArgs &a, unsigned char *sm, 
         if constexpr (STAGED)
             if (t0 + kC < a.T) issue(t0 + kC);
 
-        // ---- P2: T_II = (I + A_II)^-1 for the four diagonal blocks; thread (b, j) owns column j.
+        // ---- P2: T_II = (I + A_II)^-1 for the four diagonal blocks; thread (b, j) owns column j
+        // (warp 0: blocks 0, 1; warp 1: blocks 2, 3). Each of the two warps then builds T_10 or
+        // T_32 from its own two diagonal blocks (level 1 of the 16 -> 32 -> 64 doubling).
         if (tid < kC) {
             const int base = 16 * (tid >> 4), j = tid & 15;
             float x[16];
@@ -410,34 +508,13 @@ __device__ __forceinline__ void tc_block(const DeltaArgs &a, unsigned char *sm, 
                 Tf[(base + i) * kPF + base + j] = x[i];
                 Tb[(base + i) * kPB + base + j] = bf16_bits(x[i]);
             }
+            __syncwarp();
+            t_offdiag(As, Tf, Tb, 2 * warp + 1, 2 * warp, 2 * warp + 1, g, t);
         }
         __syncthreads();
-
-        // ---- P3: the off-diagonal blocks of T, one block diagonal d = I - J at a time.
-#pragma unroll 1
-        for (int d = 1; d < 4; ++d) {
-            for (int e = tid; e < (4 - d) * 256; e += kThreads) {
-                const int J = e >> 8, I = J + d, r = (e >> 4) & 15, c = e & 15;
-                const float *arow = As + (16 * I + r) * kPF;
-                const float *tcol = Tf + 16 * J + c;
-                float acc = 0.0f;
-#pragma unroll 4
-                for (int m = 16 * J; m < 16 * I; ++m) acc = fmaf(arow[m], tcol[m * kPF], acc);
-                X[e] = acc;
-            }
-            __syncthreads();
-            for (int e = tid; e < (4 - d) * 256; e += kThreads) {
-                const int J = e >> 8, I = J + d, r = (e >> 4) & 15, c = e & 15;
-                const float *trow = Tf + (16 * I + r) * kPF + 16 * I;
-                const float *xcol = X + (e & ~255) + c;
-                float acc = 0.0f;
-#pragma unroll
-                for (int m = 0; m < 16; ++m) acc = fmaf(trow[m], xcol[16 * m], acc);
-                Tf[(16 * I + r) * kPF + 16 * J + c] = -acc;
-                Tb[(16 * I + r) * kPB + 16 * J + c] = bf16_bits(-acc);
-            }
-            __syncthreads();
-        }
+        // ---- P3: level 2, the lower-left 32 x 32 quarter of T: warps 2..5 take one block each.
+        if (warp >= 2 && warp < 6) t_offdiag(As, Tf, Tb, 2 + ((warp - 2) >> 1), (warp - 2) & 1, 2, g, t);
+        __syncthreads();
 
         // ---- P4: V_new = T Y for rows Is, value tiles hs; stored transposed, plain and decayed.
         {
@@ -575,7 +652,7 @@ bool aligned16(const void *p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0;
 
 bool delta_rule_chunked_tc(const DeltaArgs &a, cudaStream_t stream) {
     if (a.Hk <= 0 || a.Hv <= 0 || a.Hv % a.Hk != 0 || a.Hv > 65535) return false;
-    if (a.dk <= 0 || a.dv <= 0 || a.dk % 16 != 0 || a.dv % 16 != 0 || a.dk > 256 || a.dv > 256) return false;
+    if (a.dk <= 0 || a.dv <= 0 || a.dk % 16 != 0 || a.dv % 16 != 0 || a.dk > 256 || a.dv > 1024) return false;
     if (a.T <= 0) return true;
     int device = 0, major = 0, sms = 0, smem_optin = 0;
     check(cudaGetDevice(&device), "delta_rule_chunked_tc: cudaGetDevice");

@@ -10,7 +10,7 @@ namespace dn::cuda {
 
 // Enqueues the chunked delta rule of `args` on `stream` and returns true, or returns false having
 // launched nothing when the shape is outside this path (dk or dv not a multiple of 16, dk > 256,
-// dv > 256, a GPU before sm_80, too little shared memory): the caller then runs the float32 kernel.
+// dv > 1024, a GPU before sm_80, too little shared memory): the caller then runs the float32 kernel.
 // No allocation, no synchronisation (capturable).
 bool delta_rule_chunked_tc(const DeltaArgs &args, cudaStream_t stream);
 

@@ -71,6 +71,10 @@ void delta_rule_chunked(const DeltaArgs &args, cudaStream_t stream);
 void short_conv_rows(const ConvRowsArgs &args, cudaStream_t stream);
 void delta_rule_rows(const DeltaRowsArgs &args, cudaStream_t stream);
 
+// backends/backend.h's DecodeInputsArgs in one launch (Backend::decode_inputs gives the exact
+// sequence of operations it fuses). Tail pointers are host arrays, passed by value as above.
+void decode_inputs(const DecodeInputsArgs &args, cudaStream_t stream);
+
 // Softmax attention of backends/backend.h's AttentionArgs: RoPE on q and k in place, causal
 // (optionally windowed) attention over the cached and new keys, the newest keys/values written
 // into the ring cache.

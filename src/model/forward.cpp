@@ -75,56 +75,62 @@ void delta_mixer(const Model &model, int layer, const std::vector<Span> &spans, 
     if (w.g_proj) projections.push_back({w.g_proj.get(), B.gate, c.value_dim});
     be.matmul_many(B.x, H, R, projections.data(), int(projections.size()));
 
-    // q and k pass through SiLU when the config says so (always for Gated DeltaNet), v always.
+    // q and k pass through SiLU when the config says so (always for Gated DeltaNet), v always. With
+    // a convolution it comes right after it; the remaining activation, the normalisation and, for q,
+    // the 1/sqrt(dk) scale of the delta-rule kernels follow.
     const bool qk_silu = gated || c.qk_activation == QKActivation::Silu;
-    // Batched decode: one token of each of several sequences, each op once for the whole batch.
-    const bool decode_rows = spans.size() > 1 && R == int64_t(spans.size());
-    if (c.use_short_conv && decode_rows) {
+    QKActivation act = c.qk_activation;
+    if (qk_silu) act = c.use_short_conv ? QKActivation::Identity : QKActivation::Silu;
+    const Backend::Norm norm = c.qk_norm == QKNorm::L2 ? Backend::Norm::L2 : Backend::Norm::Sum;
+    const float scale = float(1.0 / std::sqrt(double(c.head_k_dim)));
+    const float beta_factor = c.allow_neg_eigval ? 2.0f : 1.0f;
+
+    // Decode (one token of each sequence): every step for the whole batch at once.
+    const bool decode_rows = R == int64_t(spans.size());
+    if (decode_rows) {
         std::vector<float *> q_tails, k_tails, v_tails;
         for (const Span &s : spans) {
             const LayerState &st = s.state->layer(layer);
             q_tails.push_back(st.q_tail), k_tails.push_back(st.k_tail), v_tails.push_back(st.v_tail);
         }
-        auto conv = [&](float *x, int64_t ld, const float *weight, const std::vector<float *> &tails, int D, bool silu) {
-            ConvRowsArgs a;
-            a.B = R;
-            a.x = x, a.x_stride = ld, a.y = x, a.y_stride = ld;
-            a.weight = weight, a.tails = tails.data(), a.D = D, a.W = c.conv_size, a.silu = silu;
-            be.short_conv_rows(a);
-        };
-        conv(B.q, B.q_ld, w.q_conv, q_tails, c.key_dim, qk_silu);
-        conv(B.k, B.k_ld, w.k_conv, k_tails, c.key_dim, qk_silu);
-        conv(B.v, B.v_ld, w.v_conv, v_tails, c.value_dim, true);
-    } else if (c.use_short_conv) {
-        for (const Span &s : spans) {
-            const LayerState &st = s.state->layer(layer);
-            auto conv = [&](float *x, int64_t ld, const float *weight, float *tail, int D, bool silu) {
-                ConvArgs a;
-                a.x = x + s.row * ld; a.x_stride = ld;
-                a.y = x + s.row * ld; a.y_stride = ld;
-                a.weight = weight; a.tail = tail;
-                a.T = s.n; a.D = D; a.W = c.conv_size; a.silu = silu;
-                be.short_conv(a);
-            };
-            conv(B.q, B.q_ld, w.q_conv, st.q_tail, c.key_dim, qk_silu);
-            conv(B.k, B.k_ld, w.k_conv, st.k_tail, c.key_dim, qk_silu);
-            conv(B.v, B.v_ld, w.v_conv, st.v_tail, c.value_dim, true);
+        DecodeInputsArgs d;
+        d.B = R;
+        d.Hk = c.num_k_heads, d.Hv = c.num_v_heads, d.dk = c.head_k_dim, d.dv = c.head_v_dim;
+        d.q = B.q, d.q_stride = B.q_ld, d.k = B.k, d.k_stride = B.k_ld, d.v = B.v, d.v_stride = B.v_ld;
+        if (c.use_short_conv) {
+            d.q_conv = w.q_conv, d.k_conv = w.k_conv, d.v_conv = w.v_conv;
+            d.q_tails = q_tails.data(), d.k_tails = k_tails.data(), d.v_tails = v_tails.data();
+            d.W = c.conv_size;
+            d.qk_conv_silu = qk_silu;
         }
+        d.qk_act = act, d.qk_norm = int(norm), d.q_scale = scale;
+        d.beta = B.b, d.beta_stride = B.heads_ld, d.beta_factor = beta_factor, d.beta_is_one = !w.b_proj;
+        if (gated) d.decay = B.a, d.decay_stride = B.heads_ld, d.A_log = w.A_log, d.dt_bias = w.dt_bias;
+        be.decode_inputs(d);
     } else {
-        be.qk_transform(B.v, B.v_ld, R, 1, c.value_dim, QKActivation::Silu, Backend::Norm::None, 1.0f);
+        if (c.use_short_conv) {
+            for (const Span &s : spans) {
+                const LayerState &st = s.state->layer(layer);
+                auto conv = [&](float *x, int64_t ld, const float *weight, float *tail, int D, bool silu) {
+                    ConvArgs a;
+                    a.x = x + s.row * ld; a.x_stride = ld;
+                    a.y = x + s.row * ld; a.y_stride = ld;
+                    a.weight = weight; a.tail = tail;
+                    a.T = s.n; a.D = D; a.W = c.conv_size; a.silu = silu;
+                    be.short_conv(a);
+                };
+                conv(B.q, B.q_ld, w.q_conv, st.q_tail, c.key_dim, qk_silu);
+                conv(B.k, B.k_ld, w.k_conv, st.k_tail, c.key_dim, qk_silu);
+                conv(B.v, B.v_ld, w.v_conv, st.v_tail, c.value_dim, true);
+            }
+        } else {
+            be.qk_transform(B.v, B.v_ld, R, 1, c.value_dim, QKActivation::Silu, Backend::Norm::None, 1.0f);
+        }
+        be.qk_transform(B.q, B.q_ld, R, c.num_k_heads, c.head_k_dim, act, norm, scale);
+        be.qk_transform(B.k, B.k_ld, R, c.num_k_heads, c.head_k_dim, act, norm, 1.0f);
+        be.beta(B.b, B.heads_ld, R, c.num_v_heads, beta_factor, !w.b_proj);
+        if (gated) be.gated_decay(B.a, B.heads_ld, R, c.num_v_heads, w.A_log, w.dt_bias);
     }
-    // The remaining activation (SiLU already applied above when there is a convolution), the
-    // normalisation and, for q, the 1/sqrt(dk) scale of the delta-rule kernels.
-    QKActivation act = c.qk_activation;
-    if (qk_silu) act = c.use_short_conv ? QKActivation::Identity : QKActivation::Silu;
-    const Backend::Norm norm = c.qk_norm == QKNorm::L2 ? Backend::Norm::L2 : Backend::Norm::Sum;
-    const float scale = float(1.0 / std::sqrt(double(c.head_k_dim)));
-    be.qk_transform(B.q, B.q_ld, R, c.num_k_heads, c.head_k_dim, act, norm, scale);
-    be.qk_transform(B.k, B.k_ld, R, c.num_k_heads, c.head_k_dim, act, norm, 1.0f);
-
-    const float beta_factor = c.allow_neg_eigval ? 2.0f : 1.0f;
-    be.beta(B.b, B.heads_ld, R, c.num_v_heads, beta_factor, !w.b_proj);
-    if (gated) be.gated_decay(B.a, B.heads_ld, R, c.num_v_heads, w.A_log, w.dt_bias);
 
     if (decode_rows) {
         std::vector<float *> states;
