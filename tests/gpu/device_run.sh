@@ -23,6 +23,14 @@ if [ -x "$dev/bin/deltanet-cuda-bench" ] && [ "${DN_SKIP_BENCH:-0}" != 1 ]; then
     "$dev/bin/deltanet" random-model --config "$root/src/cli/configs/$config.json" --dtype bf16 "/tmp/$config" >/dev/null &&
       models+=("/tmp/$config")
   done
+  # The peer, fla's Triton kernels, timed in the same run when its source was carried in
+  # .fla/fla.tar.xz (git archive of fla-org/flash-linear-attention's fla/ folder; never committed).
+  if [ -f "$root/.fla/fla.tar.xz" ]; then
+    rm -rf /tmp/fla-src && mkdir -p /tmp/fla-src && tar -C /tmp/fla-src -xJf "$root/.fla/fla.tar.xz"
+    PYTHONPATH=/tmp/fla-src python3 "$root/tests/gpu/fla_bench.py" 2>&1 | tee "$out/fla.log" | tail -3
+    export DN_FLA_PLAIN_MS=$(awk '$2 == "chunk_delta_rule" {print $3}' "$out/fla.log")
+    export DN_FLA_GATED_MS=$(awk '$2 == "chunk_gated_delta_rule" {print $3}' "$out/fla.log")
+  fi
   "$dev/bin/deltanet-cuda-bench" "${models[@]}" 2>&1 | tee "$out/bench.log"
 fi
 exit $status

@@ -2,7 +2,7 @@
 # Builds the project with its CUDA plugin on this (GPU-less) machine and packs what the GPU machine
 # needs into .device/ (ignored by git): the binaries, the Debian runtime libraries that machine
 # lacks, and the ground truth. Then, from the device tool:
-#   run(command="bash tests/gpu/device_run.sh", carry=[".device"])
+#   run(command="bash tests/gpu/device_run.sh", carry=[".device", ".fla"])
 # builds nothing there, checks everything (ctest label cuda) and times it (deltanet-cuda-bench).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -35,3 +35,14 @@ strip --strip-unneeded "$out"/bin/* "$out"/lib/deltanet/backends/*.so 2>/dev/nul
 tar -C "$out" -cf - bin lib shared | xz -T0 -6 >"$root/.device-bundle.tar.xz"
 rm -rf "$out" && mkdir -p "$out" && mv "$root/.device-bundle.tar.xz" "$out/bundle.tar.xz"
 du -sh "$out"
+
+# The peer for the kernel benchmark: fla's source (FLA_REPO: a clone of fla-org/flash-linear-attention),
+# packed into .fla/ (ignored by git, never committed); carry it too: carry=[".device", ".fla"].
+if [ -n "${FLA_REPO:-}" ]; then
+  rm -rf "$root/.fla" && mkdir -p "$root/.fla"
+  git --git-dir="$FLA_REPO" archive HEAD fla 2>/dev/null | tar -x -C "$root/.fla" ||
+    git -C "$FLA_REPO" archive HEAD fla | tar -x -C "$root/.fla"
+  rm -rf "$root/.fla/fla/layers" "$root/.fla/fla/models"
+  tar -C "$root/.fla" -cJf "$root/.fla/fla.tar.xz" fla && rm -rf "$root/.fla/fla"
+  du -sh "$root/.fla"
+fi

@@ -310,8 +310,13 @@ void bench_delta_rule(bool gated, bool bf16) {
         be.synchronize();
         best = std::min(best, now() - t0);
     }
-    std::printf("  chunked %s delta rule, T=%lld H=%d D=%d, %s products: %.2f ms, %.1f M tok/s\n",
-                gated ? "gated" : "plain", (long long)T, H, D, bf16 ? "bf16" : "fp32", best * 1e3, double(T) / best / 1e6);
+    std::printf("  chunked %s delta rule, T=%lld H=%d D=%d, %s products: %.2f ms, %.1f M tok/s", gated ? "gated" : "plain",
+                (long long)T, H, D, bf16 ? "bf16" : "fp32", best * 1e3, double(T) / best / 1e6);
+    // fla's time for the same shape, measured in the same run by tests/gpu/fla_bench.py.
+    const char *fla = std::getenv(gated ? "DN_FLA_GATED_MS" : "DN_FLA_PLAIN_MS");
+    if (fla && *fla && std::atof(fla) > 0)
+        std::printf("   (fla %.2f ms: %.2fx fla's speed)", std::atof(fla), std::atof(fla) / (best * 1e3));
+    std::printf("\n");
     for (float *p : {q, k, v, beta, g, state, o}) be.release(p);
 }
 
