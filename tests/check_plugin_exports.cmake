@@ -1,0 +1,21 @@
+# cmake -DLIB=<plugin.so> -DNM=<nm> -P check_plugin_exports.cmake
+# A backend plugin exports its entry point and nothing else: every other symbol is internal, so two
+# plugins (or a plugin and the core) can never bind to each other's copies.
+execute_process(COMMAND "${NM}" -D --defined-only "${LIB}" OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "nm failed on ${LIB}")
+endif()
+string(REGEX MATCHALL "[^\n]+" lines "${out}")
+set(found FALSE)
+foreach(line IN LISTS lines)
+  string(REGEX REPLACE "^[0-9a-fA-F]* *[A-Za-z] " "" name "${line}")
+  if(name STREQUAL "dn_backend_plugin_open")
+    set(found TRUE)
+  elseif(NOT name MATCHES "^(_init|_fini|_edata|_end|__bss_start)$")
+    message(FATAL_ERROR "${LIB} exports ${name}: only dn_backend_plugin_open may leave a plugin")
+  endif()
+endforeach()
+if(NOT found)
+  message(FATAL_ERROR "${LIB} does not export dn_backend_plugin_open")
+endif()
+message(STATUS "${LIB}: exports only dn_backend_plugin_open")
