@@ -23,6 +23,14 @@ namespace dn {
 
 struct TensorView;
 
+// How prepare_matrix() keeps a weight matrix.
+struct MatrixOptions {
+    MatrixOptions(dn_precision precision = DN_PRECISION_EXACT, bool mapped = false)  // NOLINT: implicit on purpose
+        : precision(precision), mapped(mapped) {}
+    dn_precision precision;
+    bool mapped;  // read in place from the mapped file where the device can (DN_WEIGHTS_MAPPED)
+};
+
 // A weight matrix [rows = out features, cols = in features] prepared for a device.
 class DeviceMatrix {
 public:
@@ -193,7 +201,7 @@ public:
     virtual void synchronize() = 0;
 
     // ---- weights ----
-    virtual std::unique_ptr<DeviceMatrix> prepare_matrix(const TensorView &tensor, dn_precision precision) = 0;
+    virtual std::unique_ptr<DeviceMatrix> prepare_matrix(const TensorView &tensor, const MatrixOptions &options) = 0;
     // A 1-D (or conv [D,1,W] -> [D][W]) tensor widened to float32 in a buffer from alloc().
     virtual float *prepare_vector(const TensorView &tensor) = 0;
 

@@ -233,6 +233,17 @@ TEST_F(BadInput, OptionsWithStructSizeZero) {
     EXPECT_DN_ERROR(dn_model_load(stream(), dir.c_str(), &mo, &model_out), DN_ERR_INVALID_ARGUMENT, "struct_size");
     EXPECT_EQ(model_out, nullptr);
 
+    // A weight placement outside the enum is refused; a struct_size from before the field existed
+    // means the default.
+    ASSERT_DN_OK(dn_model_options_init(&mo));
+    std::memset(static_cast<void *>(&mo.weights), 0x7f, sizeof mo.weights);
+    EXPECT_DN_ERROR(dn_model_load(stream(), dir.c_str(), &mo, &model_out), DN_ERR_INVALID_ARGUMENT, "weights");
+    EXPECT_EQ(model_out, nullptr);
+    mo.struct_size = offsetof(dn_model_options, weights);
+    ASSERT_DN_OK(dn_model_load(stream(), dir.c_str(), &mo, &model_out));
+    dn_model_free(model_out);
+    model_out = nullptr;
+
     dn_state_options sto;
     ASSERT_DN_OK(dn_state_options_init(&sto));
     EXPECT_EQ(sto.struct_size, sizeof(dn_state_options));

@@ -169,6 +169,24 @@ TEST_P(Fixture, ModelInfoMatchesConfig) {
     EXPECT_EQ(eos, 2);
 }
 
+// Weights read in place from the mapped checkpoint (DN_WEIGHTS_MAPPED) give the same bits as the
+// default copy into huge pages: only where the bytes live differs.
+TEST_P(Fixture, MappedWeightsGiveTheSameLogits) {
+    dn_model_options options;
+    ASSERT_DN_OK(dn_model_options_init(&options));
+    EXPECT_EQ(options.weights, DN_WEIGHTS_COPY);
+    options.weights = DN_WEIGHTS_MAPPED;
+    dn_model *raw = nullptr;
+    ASSERT_DN_OK(dn_model_load(stream(), fixture_dir(GetParam()).string().c_str(), &options, &raw));
+    ModelPtr mapped(raw);
+    StatePtr a = make_state(model()), b = make_state(mapped.get());
+    const std::vector<float> copied_logits = forward(stream(), model(), a.get(), ref_.input_ids, DN_LOGITS_ALL);
+    const std::vector<float> mapped_logits = forward(stream(), mapped.get(), b.get(), ref_.input_ids, DN_LOGITS_ALL);
+    EXPECT_TRUE(bit_equal(copied_logits, mapped_logits));
+    EXPECT_TRUE(bit_equal(step(stream(), model(), a.get(), ref_.decode_ids[0]),
+                          step(stream(), mapped.get(), b.get(), ref_.decode_ids[0])));
+}
+
 INSTANTIATE_TEST_SUITE_P(Fla, Fixture,
                          ::testing::Values("deltanet-tiny", "gated-deltanet-tiny", "deltanet-hybrid-tiny"),
                          param_name);

@@ -1,10 +1,12 @@
 #include "backends/cpu/cpu_backend.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 
 #include <omp.h>
+#include <sys/mman.h>
 
 #include "backends/cpu/attention.h"
 #include "backends/cpu/delta_rule.h"
@@ -14,7 +16,35 @@
 
 namespace dn {
 
+HugePageBuffer::HugePageBuffer(size_t bytes) {
+    constexpr size_t kHuge = size_t(2) << 20;
+    const size_t rounded = (std::max<size_t>(bytes, 1) + kHuge - 1) / kHuge * kHuge;
+    mapping_bytes_ = rounded + kHuge;  // room to start on a 2 MB boundary
+    mapping_ = mmap(nullptr, mapping_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapping_ == MAP_FAILED) {
+        mapping_ = nullptr;
+        fail(DN_ERR_OUT_OF_MEMORY, "cannot map ", mapping_bytes_, " bytes of memory for weights");
+    }
+    aligned_ = reinterpret_cast<void *>((reinterpret_cast<uintptr_t>(mapping_) + kHuge - 1) & ~uintptr_t(kHuge - 1));
+    madvise(aligned_, rounded, MADV_HUGEPAGE);  // a hint: without THP the copy still works, on small pages
+}
+
+HugePageBuffer::~HugePageBuffer() {
+    if (mapping_) munmap(mapping_, mapping_bytes_);
+}
+
 namespace {
+
+// memcpy over the thread team: a multi-GB model copies at memory speed, not one core's.
+void parallel_copy(void *dst, const void *src, size_t bytes) {
+    constexpr size_t kBlock = size_t(16) << 20;
+    const int64_t blocks = int64_t((bytes + kBlock - 1) / kBlock);
+#pragma omp parallel for schedule(static) if (blocks > 1)
+    for (int64_t b = 0; b < blocks; ++b) {
+        const size_t at = size_t(b) * kBlock;
+        std::memcpy(static_cast<char *>(dst) + at, static_cast<const char *>(src) + at, std::min(kBlock, bytes - at));
+    }
+}
 
 // CPU work runs on the calling thread (and its OpenMP team), so a queue is only a thread count.
 class CpuQueue final : public Queue {
@@ -63,14 +93,19 @@ public:
     void download(float *dst, const float *src, size_t count) override { copy(dst, src, count); }
     void synchronize() override {}
 
-    std::unique_ptr<DeviceMatrix> prepare_matrix(const TensorView &t, dn_precision precision) override {
+    std::unique_ptr<DeviceMatrix> prepare_matrix(const TensorView &t, const MatrixOptions &options) override {
         auto m = std::make_unique<CpuMatrix>();
         m->rows = t.shape.at(0);
         m->cols = t.numel() / std::max<int64_t>(m->rows, 1);
-        m->precision = precision;
+        m->precision = options.precision;
         if (t.dtype == DType::F32 || t.dtype == DType::BF16) {
             m->dtype = t.dtype;
             m->data = t.data;
+            if (!options.mapped) {
+                m->copy = std::make_unique<HugePageBuffer>(size_t(t.nbytes));
+                parallel_copy(m->copy->data(), t.data, size_t(t.nbytes));
+                m->data = m->copy->data();
+            }
         } else {
             m->dtype = DType::F32;
             m->owned.reset(new float[size_t(t.numel())]);

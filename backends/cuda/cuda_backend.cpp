@@ -215,7 +215,8 @@ public:
     // ---- weights ----
     // float32 checkpoints stay float32 in DN_PRECISION_EXACT and become bfloat16 in
     // DN_PRECISION_FAST (the tensor cores' input type); float16 ones are widened to float32 first.
-    std::unique_ptr<DeviceMatrix> prepare_matrix(const TensorView &t, dn_precision precision) override {
+    std::unique_ptr<DeviceMatrix> prepare_matrix(const TensorView &t, const MatrixOptions &options) override {
+        const dn_precision precision = options.precision;  // weights always move to the device
         select_device();
         auto m = std::make_unique<CudaMatrix>();
         m->rows = t.shape.at(0);

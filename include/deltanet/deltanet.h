@@ -159,6 +159,18 @@ typedef enum dn_precision {
     DN_PRECISION_FAST = 1
 } dn_precision;
 
+/** Where a model's weights live. */
+typedef enum dn_weight_memory {
+    /** Copied into the model's own memory (on the CPU: backed by transparent huge pages where the
+     *  system allows, so that decode streams them at the full memory bandwidth; GPUs: device memory).
+     *  Costs the weights' size in resident memory. */
+    DN_WEIGHTS_COPY = 0,
+    /** CPU only: read in place from the memory-mapped checkpoint. No copy: pages are loaded lazily
+     *  and shared with the page cache and with other processes that map the same files, but decode
+     *  reads them more slowly (small pages). GPU devices copy regardless. */
+    DN_WEIGHTS_MAPPED = 1
+} dn_weight_memory;
+
 /** Called while a model loads: `done` of `total` bytes processed. Return non-zero to cancel the load
  *  (dn_model_load then fails with DN_ERR_INVALID_ARGUMENT and "cancelled"). */
 typedef int (*dn_progress_fn)(uint64_t done, uint64_t total, void *user_data);
@@ -168,6 +180,8 @@ typedef struct dn_model_options {
     dn_precision precision;     /**< default DN_PRECISION_EXACT */
     dn_progress_fn progress;    /**< optional progress callback, NULL for none */
     void *progress_user_data;   /**< passed to `progress` */
+    dn_weight_memory weights;   /**< default DN_WEIGHTS_COPY (a struct_size that ends before this
+                                     field, from a program built against an older header, means the default) */
 } dn_model_options;
 
 /** Fill `options` with defaults and set its struct_size. DN_ERR_NULL_ARGUMENT if NULL. */
@@ -175,8 +189,8 @@ DN_API dn_status dn_model_options_init(dn_model_options *options);
 
 /** Load a model from a Hugging Face directory `path` holding config.json and either
  *  model.safetensors or shards listed by model.safetensors.index.json, for the device of `stream`.
- *  Weights are memory-mapped where the device can read host memory (the CPU): the files must not be
- *  changed while the model lives. float32 and bfloat16 checkpoints are accepted.
+ *  The files are memory-mapped and read in place or copied, as `options->weights` says; either
+ *  way they must not be changed while the model lives. float32 and bfloat16 checkpoints are accepted.
  *  Every config field that changes the math is honoured; one this version cannot honour gives
  *  DN_ERR_UNSUPPORTED with a message naming the field.
  *  On success *out_model owns the new model (free with dn_model_free()); on error it is unchanged.

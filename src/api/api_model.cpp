@@ -30,6 +30,7 @@ dn_status dn_model_options_init(dn_model_options *options) {
         *options = dn_model_options{};
         options->struct_size = sizeof(dn_model_options);
         options->precision = DN_PRECISION_EXACT;
+        options->weights = DN_WEIGHTS_COPY;
     });
 }
 
@@ -49,6 +50,13 @@ dn_status dn_model_load(dn_stream *stream, const char *path, const dn_model_opti
             load.precision = options->precision;
             load.progress = options->progress;
             load.progress_user_data = options->progress_user_data;
+            if (options->struct_size >= offsetof(dn_model_options, weights) + sizeof(dn_weight_memory)) {
+                const auto weights = raw_enum(options->weights);
+                if (weights != DN_WEIGHTS_COPY && weights != DN_WEIGHTS_MAPPED)
+                    fail(DN_ERR_INVALID_ARGUMENT, "dn_model_options.weights is ", int64_t(weights),
+                         ", not a dn_weight_memory");
+                load.mapped_weights = options->weights == DN_WEIGHTS_MAPPED;
+            }
         }
         StreamScope scope(*stream);
         auto handle = std::make_unique<dn_model>();

@@ -202,7 +202,7 @@ std::string percent_of(double achieved, double peak) {
 }
 
 void run_bench(const BenchOptions &options, const GlobalOptions &global) {
-    const LoadedModel loaded = load_model(options.model_dir, global.threads, options.precision);
+    const LoadedModel loaded = load_model(options.model_dir, global, options.precision);
     const ModelInfo info = describe(loaded.model.get());
     const int threads = global.resolved_threads();
 
@@ -221,8 +221,9 @@ void run_bench(const BenchOptions &options, const GlobalOptions &global) {
     std::printf("         %s params, %s weights, %s state, loaded in %.2f s\n", human_count(double(info.params)).c_str(),
                 human_bytes(double(info.weight_bytes)).c_str(), human_bytes(double(info.state_bytes)).c_str(),
                 loaded.load_seconds);
-    std::printf("run      threads %d, precision %s, prompt %lld, decode %lld, batch %lld\n", threads,
-                options.precision == DN_PRECISION_FAST ? "fast" : "exact", (long long)options.prompt_tokens,
+    std::printf("run      threads %d, precision %s, weights %s, prompt %lld, decode %lld, batch %lld\n", threads,
+                options.precision == DN_PRECISION_FAST ? "fast" : "exact",
+                global.mapped_weights ? "mapped (in place)" : "copied (huge pages)", (long long)options.prompt_tokens,
                 (long long)options.decode_tokens, (long long)options.batch);
     if (!options.skip_floors) {
         std::printf("machine  GEMM peak f32 %s, bf16 %s (oneDNN matmul %ldx%ldx%ld, best of 3)\n",

@@ -32,7 +32,7 @@ double token_nll(const float *row, size_t vocab, int32_t target) {
 
 void run_eval(const EvalOptions &options, const GlobalOptions &global) {
     const std::vector<int32_t> ids = read_ids_file(options.ids_file);
-    const LoadedModel loaded = load_model(options.model_dir, global.threads, options.precision);
+    const LoadedModel loaded = load_model(options.model_dir, global, options.precision);
     const ModelInfo info = describe(loaded.model.get());
     const size_t T = ids.size();
     const size_t V = size_t(info.vocab_size);

@@ -106,7 +106,7 @@ void run_generate(const GenerateOptions &options, const GlobalOptions &global) {
     if (options.ids_file.empty() == options.prompt.empty())
         fail(DN_ERR_INVALID_ARGUMENT, "give either a text prompt (-p) or prompt token ids (--ids)");
     const std::string model_dir = options.model_dir.empty() ? default_model_dir() : options.model_dir;
-    const LoadedModel loaded = load_model(model_dir, global.threads, options.precision);
+    const LoadedModel loaded = load_model(model_dir, global, options.precision);
     if (!options.ids_file.empty()) run_ids(options, loaded);
     else run_text(options, model_dir, loaded);
 }

@@ -15,7 +15,7 @@ struct InfoOptions {
 };
 
 void run_info(const InfoOptions &options, const GlobalOptions &global) {
-    const LoadedModel loaded = load_model(options.model_dir, global.threads);
+    const LoadedModel loaded = load_model(options.model_dir, global);
     const ModelInfo info = describe(loaded.model.get());
     std::printf("model          %s\n", options.model_dir.c_str());
     std::printf("family         %s\n", family_name(info.family));

@@ -28,11 +28,11 @@ void check(dn_status status) {
     if (status != DN_OK) throw Error(status, dn_last_error());
 }
 
-LoadedModel load_model(const std::string &dir, int threads, dn_precision precision) {
+LoadedModel load_model(const std::string &dir, const GlobalOptions &global, dn_precision precision) {
     LoadedModel loaded;
     dn_stream_options stream_options;
     check(dn_stream_options_init(&stream_options));
-    stream_options.num_threads = threads;
+    stream_options.num_threads = global.threads;
     dn_stream *stream = nullptr;
     check(dn_stream_create("cpu", &stream_options, &stream));
     loaded.stream.reset(stream);
@@ -41,6 +41,7 @@ LoadedModel load_model(const std::string &dir, int threads, dn_precision precisi
     dn_model_options model_options;
     check(dn_model_options_init(&model_options));
     model_options.precision = precision;
+    model_options.weights = global.mapped_weights ? DN_WEIGHTS_MAPPED : DN_WEIGHTS_COPY;
     if (bar.enabled()) {
         model_options.progress = &ProgressBar::callback;
         model_options.progress_user_data = &bar;

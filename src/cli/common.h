@@ -18,6 +18,7 @@ namespace dn::cli {
 // Options of the root command that every model-running subcommand honours.
 struct GlobalOptions {
     int threads = 0;  // dn_stream_options.num_threads; 0 = all cores
+    bool mapped_weights = false;  // dn_model_options.weights = DN_WEIGHTS_MAPPED
 
     // The thread count for the tool's own OpenMP work: `threads`, or OpenMP's default when 0.
     int resolved_threads() const;
@@ -58,7 +59,7 @@ struct LoadedModel {
 
 // Creates a CPU stream with `threads` workers and loads `dir`, drawing a progress bar on stderr when
 // it is a terminal, then prints the load time on stderr.
-LoadedModel load_model(const std::string &dir, int threads, dn_precision precision = DN_PRECISION_EXACT);
+LoadedModel load_model(const std::string &dir, const GlobalOptions &global, dn_precision precision = DN_PRECISION_EXACT);
 
 // A fresh state. `max_context` > 0 sizes the key/value cache of global attention layers for exactly
 // that many tokens (what eval/generate/bench know they need); 0 keeps the library's default.

@@ -30,6 +30,9 @@ int main(int argc, char **argv) {
     app.add_option("-t,--threads", global.threads, "CPU worker threads (0 = all cores)")
         ->check(CLI::Range(0, 4096))
         ->capture_default_str();
+    app.add_flag("--mapped-weights", global.mapped_weights,
+                 "Read weights in place from the memory-mapped files instead of copying them into huge pages "
+                 "(less resident memory, slower decode)");
 
     const Command commands[] = {
         add_info_command(app, global),

@@ -81,7 +81,8 @@ Model::Model(Backend &backend, std::string device, const std::string &directory,
         return t;
     };
     precision_ = options.precision;
-    auto matrix = [&](const std::string &name) { return backend_->prepare_matrix(tensor(name), options.precision); };
+    const MatrixOptions matrix_options(options.precision, options.mapped_weights);
+    auto matrix = [&](const std::string &name) { return backend_->prepare_matrix(tensor(name), matrix_options); };
     auto vec = [&](const std::string &name) { return vector(tensor(name)); };
 
     try {

@@ -36,6 +36,7 @@ struct LayerWeights {
 
 struct LoadOptions {
     dn_precision precision = DN_PRECISION_EXACT;
+    bool mapped_weights = false;  // DN_WEIGHTS_MAPPED
     dn_progress_fn progress = nullptr;
     void *progress_user_data = nullptr;
 };
