@@ -13,6 +13,7 @@
 
 #include "backends/backend.h"
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/delta_rule_tc.h"
 #include "backends/cuda/gemm.h"
 #include "backends/cuda/kernels.h"
 #include "backends/plugin.h"
@@ -84,6 +85,7 @@ public:
     Scratch gemm_workspace{generation};            // cuBLASLt's
     Scratch token_ids{generation};                 // device copy of embed()'s ids
     Scratch staged_ids{generation, true};          // pinned host copy: replays copy from here
+    Scratch delta_scratch{generation};             // per-chunk key-only products (tensor-core path)
 };
 
 // A recorded pass: an instantiated CUDA graph, valid on its queue while the scratch stays put.
@@ -307,7 +309,26 @@ public:
         for (int i = 0; i < count && one_launch; ++i)
             one_launch = targets[i].w->dtype == targets[0].w->dtype && targets[i].w->cols == targets[0].w->cols;
         if (!one_launch) {
-            Backend::matmul_many(x, x_stride, M, targets, count);
+            bool same_bf16_width = true;
+            for (int i = 0; i < count; ++i)
+                same_bf16_width = same_bf16_width && targets[i].w->dtype == DType::BF16 &&
+                                  targets[i].w->cols == targets[0].w->cols;
+            if (M <= kGemvMaxRows || !same_bf16_width) {
+                Backend::matmul_many(x, x_stride, M, targets, count);
+                return;
+            }
+            // Many rows: x rounded to bf16 once for all the products.
+            CudaQueue &q = queue();
+            const int64_t K = targets[0].w->cols;
+            auto *xb = static_cast<uint16_t *>(q.activations_bf16.get(size_t(M * K) * sizeof(uint16_t), q.capturing));
+            cuda::to_bf16(x, x_stride, M, K, xb, q.stream);
+            for (int i = 0; i < count; ++i) {
+                const auto &m = static_cast<const CudaMatrix &>(*targets[i].w);
+                GemmArgs g;
+                g.M = M, g.N = m.rows, g.K = K, g.w = m.data, g.bf16 = true;
+                g.x = xb, g.ldx = K, g.y = targets[i].y, g.ldy = targets[i].y_stride;
+                gemm_->run(g, q.gemm_workspace.get(Gemm::kWorkspaceBytes, q.capturing), q.stream);
+            }
             return;
         }
         GemvTarget g[kMaxGemvTargets];
@@ -347,8 +368,12 @@ public:
     }
     void delta_rule(const DeltaArgs &args) override {
         CudaQueue &q = queue();
-        if (args.chunked) cuda::delta_rule_chunked(args, q.stream);
-        else cuda::delta_rule_recurrent(args, q.stream);
+        if (args.chunked) {
+            // The tensor-core path precomputes each chunk's key-only work into scratch.
+            void *tc = args.bf16_products ? q.delta_scratch.get(cuda::delta_rule_tc_scratch_bytes(args), q.capturing)
+                                          : nullptr;
+            cuda::delta_rule_chunked(args, q.stream, tc);
+        } else cuda::delta_rule_recurrent(args, q.stream);
     }
     void attention(const AttentionArgs &args) override { cuda::attention(args, queue().stream); }
     void short_conv_rows(const ConvRowsArgs &args) override { cuda::short_conv_rows(args, queue().stream); }

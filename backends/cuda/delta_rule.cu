@@ -702,11 +702,11 @@ void delta_rule_recurrent(const DeltaArgs &a, cudaStream_t stream) {
     check_launch("delta_rule_recurrent");
 }
 
-void delta_rule_chunked(const DeltaArgs &a, cudaStream_t stream) {
+void delta_rule_chunked(const DeltaArgs &a, cudaStream_t stream, void *tc_scratch) {
     validate(a, "delta_rule_chunked");
     if (a.T <= 0) return;
     // DN_PRECISION_FAST: bfloat16 tensor-core products where the shape allows (delta_rule_tc.cu).
-    if (a.bf16_products && delta_rule_chunked_tc(a, stream)) return;
+    if (a.bf16_products && delta_rule_chunked_tc(a, stream, tc_scratch)) return;
     int device = 0, sms = 0, smem_optin = 0;
     check(cudaGetDevice(&device), "delta_rule_chunked: cudaGetDevice");
     check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "delta_rule_chunked: SM count");

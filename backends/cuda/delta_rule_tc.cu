@@ -20,6 +20,12 @@
 // bfloat16 hi + lo parts (three mma per product, about 16 significant bits). dv is tiled across
 // blocks (grid.x = dv / DVT, dv <= 1024); each tile's block repeats the key-only work.
 //
+// Two-kernel path (the caller passes scratch, delta_rule_tc_scratch_bytes): tc_prep_kernel first
+// builds T and QK (bf16, bit-identical to the one-kernel path) for every (chunk, value head) in
+// parallel, grid (chunks, Hv); tc_kernel<..., PRE = true> then skips K K^T, Q K^T, P2 and P3 and
+// copies the chunk's T and QK with its inputs (cp.async, double-buffered), leaving four block
+// barriers per chunk instead of six and only the state-dependent products on the sequential path.
+//
 // Phases of a chunk (__syncthreads between):
 //   load   bf16 K, Q rows; beta and the decay (warp 0)     [staged: from the cp.async copy of
 //                                                          the chunk issued one chunk earlier]
@@ -59,6 +65,13 @@ constexpr int kWarps = 8;
 constexpr int kThreads = 32 * kWarps;
 constexpr int kPB = kC + 8;  // pitch (bf16) of rows over the chunk's tokens: T, QK, Y^T, V_new^T
 constexpr int kPF = kC + 4;  // pitch (float) of rows over the chunk's tokens: A, T (float32)
+
+// Scratch of the two-kernel path: per value head h and chunk c, T then QK, each [kC][kC] bf16 with
+// unpadded rows (bf16 elements; 16 KiB per chunk and head).
+constexpr int64_t kPreChunk = 2 * int64_t(kC) * kC;
+__host__ __device__ constexpr int64_t tc_scratch_offset(int h, int64_t c, int64_t nchunks) {
+    return (int64_t(h) * nchunks + c) * kPreChunk;
+}
 
 // ---------------------------------------------------------------- device primitives
 #ifndef DN_TC_EMULATE
@@ -232,7 +245,9 @@ __host__ __device__ constexpr size_t take(size_t &at, size_t bytes) {
     return p;
 }
 
-__host__ __device__ constexpr TcLayout tc_layout(int kmax, int dvt, bool staged) {
+// pre: T and QK come precomputed from scratch (tc_prep), double-buffered when staged; no A, no
+// float32 T.
+__host__ __device__ constexpr TcLayout tc_layout(int kmax, int dvt, bool staged, bool pre = false) {
     TcLayout l{};
     l.pkb = kmax + 8;  // 4 (mod 8) words: fragment loads of 8 rows x 4 words hit 32 distinct banks
     l.pkf = kmax + 4;
@@ -246,10 +261,11 @@ __host__ __device__ constexpr TcLayout tc_layout(int kmax, int dvt, bool staged)
     l.kb = take(at, 2 * size_t(kC) * size_t(l.pkb));
     l.qb = take(at, 2 * size_t(kC) * size_t(l.pkb));
     l.sb = take(at, 2 * size_t(dvt) * size_t(l.pkb));
-    l.a = take(at, 4 * size_t(kC) * kPF);
-    l.tf = take(at, 4 * size_t(kC) * kPF);
-    l.tb = take(at, 2 * size_t(kC) * kPB);
-    l.qk = take(at, 2 * size_t(kC) * kPB);
+    const size_t nbuf = pre && staged ? 2 : 1;
+    l.a = take(at, pre ? 0 : 4 * size_t(kC) * kPF);
+    l.tf = take(at, pre ? 0 : 4 * size_t(kC) * kPF);
+    l.tb = take(at, nbuf * 2 * size_t(kC) * kPB);
+    l.qk = take(at, nbuf * 2 * size_t(kC) * kPB);
     l.yt = take(at, 2 * size_t(dvt) * kPB);
     l.vn = take(at, 2 * size_t(dvt) * kPB);
     l.vnd = take(at, 2 * size_t(dvt) * kPB);
@@ -280,13 +296,66 @@ __device__ __forceinline__ void chunk_decay(float b0, float b1, float g0, float 
     beta[2 * lane] = b0, beta[2 * lane + 1] = b1;
 }
 
+// A (float32, strictly lower, rows times beta) and QK (bf16, lower with the diagonal), decayed,
+// from one warp's K K^T / Q K^T accumulators of row block It, n8 tiles [j0, j0 + cnt).
+__device__ __forceinline__ void store_a_qk(const float (&tk)[3][4], const float (&tq)[3][4], int It, int j0, int cnt,
+                                           bool gated, const float *G, const float *bt, float *As, uint16_t *QKb,
+                                           int g, int t) {
+#pragma unroll
+    for (int j = 0; j < 3; ++j) {
+        if (j >= cnt) continue;
+        const int c = 8 * (j0 + j) + 2 * t;
+#pragma unroll
+        for (int hr = 0; hr < 2; ++hr) {
+            const int i = 16 * It + g + 8 * hr;
+            const float Gi = G[i], bi = bt[i];
+            float d0 = 0.0f, d1 = 0.0f;
+            if (c <= i) d0 = gated ? __expf(fminf(Gi - G[c], 0.0f)) : 1.0f;
+            if (c + 1 <= i) d1 = gated ? __expf(fminf(Gi - G[c + 1], 0.0f)) : 1.0f;
+            As[i * kPF + c] = c < i ? bi * d0 * tk[j][2 * hr] : 0.0f;
+            As[i * kPF + c + 1] = c + 1 < i ? bi * d1 * tk[j][2 * hr + 1] : 0.0f;
+            st32(QKb + i * kPB + c, pack_bf16(d0 * tq[j][2 * hr], d1 * tq[j][2 * hr + 1]));
+        }
+    }
+}
+
+// T's four diagonal blocks T_II = (I + A_II)^-1 (thread (b, j) of warps 0, 1 owns column j of block b)
+// and then T_10 and T_32, one per warp (level 1 of the 16 -> 32 -> 64 doubling).
+__device__ __forceinline__ void t_level1(const float *As, float *Tf, uint16_t *Tb, int tid, int warp, int g, int t) {
+    if (tid < kC) {
+        const int base = 16 * (tid >> 4), j = tid & 15;
+        float x[16];
+#pragma unroll
+        for (int i = 0; i < 16; ++i) {
+            float acc = i == j ? 1.0f : 0.0f;
+#pragma unroll
+            for (int m = 0; m < i; ++m) acc = fmaf(-As[(base + i) * kPF + base + m], x[m], acc);
+            x[i] = acc;
+        }
+#pragma unroll
+        for (int i = 0; i < 16; ++i) {
+            Tf[(base + i) * kPF + base + j] = x[i];
+            Tb[(base + i) * kPB + base + j] = bf16_bits(x[i]);
+        }
+        __syncwarp();
+        t_offdiag(As, Tf, Tb, 2 * warp + 1, 2 * warp, 2 * warp + 1, g, t);
+    }
+}
+// Level 2: the lower-left 32 x 32 quarter of T, warps 2..5 one block each (after t_level1).
+__device__ __forceinline__ void t_level2(const float *As, float *Tf, uint16_t *Tb, int warp, int g, int t) {
+    if (warp >= 2 && warp < 6) t_offdiag(As, Tf, Tb, 2 + ((warp - 2) >> 1), (warp - 2) & 1, 2, g, t);
+}
+
 // ---------------------------------------------------------------- the block
 // Block (tile, h): state rows [tile * DVT, +DVT) of value head h. KMAX >= dk bounds the shared rows
 // and the state registers; STAGED: the next chunk's inputs are copied by cp.async (16-byte aligned
 // rows) while the current one is computed, otherwise each chunk is loaded when it starts.
-template <int KMAX, int DVT, bool STAGED>
-__device__ __forceinline__ void tc_block(const DeltaArgs &a, unsigned char *sm, int tile, int h) {
-    constexpr TcLayout L = tc_layout(KMAX, DVT, STAGED);
+// PRE: T and QK of every chunk were computed by tc_prep into `pre` (tc_scratch_offset's layout);
+// the block then does only the state-dependent products, and copies T and QK with the chunk's inputs.
+template <int KMAX, int DVT, bool STAGED, bool PRE>
+__device__ __forceinline__ void tc_block(const DeltaArgs &a, unsigned char *sm, int tile, int h,
+                                         const uint16_t *pre) {
+    constexpr TcLayout L = tc_layout(KMAX, DVT, STAGED, PRE);
     constexpr int PKB = L.pkb, PKF = L.pkf, PVF = L.pvf;
     constexpr int NS = DVT / 16;                             // value n8 tiles per warp (2 warps per 16 rows)
     constexpr int SU = (DVT / 16 * (KMAX / 8) + kWarps - 1) / kWarps;  // state tiles per warp
@@ -311,6 +380,8 @@ __device__ __forceinline__ void tc_block(const DeltaArgs &a, unsigned char *sm, 
     const int ksteps = dk / 16, ntk = dk / 8, nstate = NS * ntk;
     const float *qh = a.q + int64_t(kh) * dk, *khd = a.k + int64_t(kh) * dk;
     const float *vh = a.v + int64_t(h) * a.dv + r0;
+    const int64_t nchunks = (a.T + kC - 1) / kC;
+    const uint16_t *preh = PRE ? pre + tc_scratch_offset(h, 0, nchunks) : nullptr;
     float *oh = a.o + int64_t(h) * a.dv + r0;
     float *state = a.state + (int64_t(h) * a.dv + r0) * dk;
 
@@ -367,12 +438,24 @@ __device__ __forceinline__ void tc_block(const DeltaArgs &a, unsigned char *sm, 
             if (gated && i < nn) cp_async4(gst + i, a.g + (c0 + i) * a.g_stride + h);
             else gst[i] = 0.0f;
         }
+        if constexpr (PRE) {
+            const int buf = int(c0 / kC) & 1;
+            const uint16_t *src = preh + (c0 / kC) * kPreChunk;
+            uint16_t *tb = Tb + buf * kC * kPB, *qk = QKb + buf * kC * kPB;
+            for (int e = tid; e < 2 * kC * 8; e += kThreads) {
+                const int m = e >> 9, r = (e >> 3) & (kC - 1), p = 8 * (e & 7);
+                cp_async16((m ? qk : tb) + r * kPB + p, src + m * kC * kC + r * kC + p);
+            }
+        }
         cp_async_commit();
     };
     if constexpr (STAGED) issue(0);
 
     for (int64_t t0 = 0; t0 < a.T; t0 += kC) {
         const int n = a.T - t0 < kC ? int(a.T - t0) : kC;
+        // This chunk's T and QK (bf16): built by P2/P3 below, or copied from the prep kernel's scratch.
+        const int buf = PRE && STAGED ? int(t0 / kC) & 1 : 0;
+        const uint16_t *Tc = Tb + buf * kC * kPB, *QKc = QKb + buf * kC * kPB;
 
         // ---- load: bf16 K and Q, the V tile, beta and the decay
         if constexpr (STAGED) cp_async_wait_all();
@@ -413,6 +496,14 @@ __device__ __forceinline__ void tc_block(const DeltaArgs &a, unsigned char *sm, 
                 const float g1 = gated && i1 < n ? __ldg(a.g + (t0 + i1) * a.g_stride + h) : 0.0f;
                 chunk_decay(b0, b1, g0, g1, G, eG, dl, bt);
             }
+            if constexpr (PRE) {
+                const uint16_t *src = preh + (t0 / kC) * kPreChunk;
+                for (int e = tid; e < 2 * kC * 8; e += kThreads) {
+                    const int m = e >> 9, r = (e >> 3) & (kC - 1), p = 8 * (e & 7);
+                    *reinterpret_cast<float4 *>((m ? QKb : Tb) + r * kPB + p) =
+                        *reinterpret_cast<const float4 *>(src + m * kC * kC + r * kC + p);
+                }
+            }
         }
         __syncthreads();
 
@@ -433,14 +524,16 @@ __device__ __forceinline__ void tc_block(const DeltaArgs &a, unsigned char *sm, 
             for (int kk = 0; kk < ksteps; ++kk) {
                 const int c0 = 16 * kk;
                 uint32_t ak[4], aq[4], b[2];
-                frag_a(ak, Kb, PKB, 16 * It, c0, g, t);
-                frag_a(aq, Qb, PKB, 16 * It, c0, g, t);
+                if constexpr (!PRE) {
+                    frag_a(ak, Kb, PKB, 16 * It, c0, g, t);
+                    frag_a(aq, Qb, PKB, 16 * It, c0, g, t);
 #pragma unroll
-                for (int j = 0; j < 3; ++j) {
-                    if (j < cnt) {
-                        frag_b(b, Kb, PKB, 8 * (j0 + j), c0, g, t);
-                        mma_bf16(tk[j], ak, b);
-                        mma_bf16(tq[j], aq, b);
+                    for (int j = 0; j < 3; ++j) {
+                        if (j < cnt) {
+                            frag_b(b, Kb, PKB, 8 * (j0 + j), c0, g, t);
+                            mma_bf16(tk[j], ak, b);
+                            mma_bf16(tq[j], aq, b);
+                        }
                     }
                 }
                 frag_a(ak, Kb, PKB, 16 * Is, c0, g, t);
@@ -453,23 +546,7 @@ __device__ __forceinline__ void tc_block(const DeltaArgs &a, unsigned char *sm, 
                 }
             }
 
-            // A (float32, strictly lower) and QK (bf16, lower with the diagonal), decayed.
-#pragma unroll
-            for (int j = 0; j < 3; ++j) {
-                if (j >= cnt) continue;
-                const int c = 8 * (j0 + j) + 2 * t;
-#pragma unroll
-                for (int hr = 0; hr < 2; ++hr) {
-                    const int i = 16 * It + g + 8 * hr;
-                    const float Gi = G[i], bi = bt[i];
-                    float d0 = 0.0f, d1 = 0.0f;
-                    if (c <= i) d0 = gated ? __expf(fminf(Gi - G[c], 0.0f)) : 1.0f;
-                    if (c + 1 <= i) d1 = gated ? __expf(fminf(Gi - G[c + 1], 0.0f)) : 1.0f;
-                    As[i * kPF + c] = c < i ? bi * d0 * tk[j][2 * hr] : 0.0f;
-                    As[i * kPF + c + 1] = c + 1 < i ? bi * d1 * tk[j][2 * hr + 1] : 0.0f;
-                    st32(QKb + i * kPB + c, pack_bf16(d0 * tq[j][2 * hr], d1 * tq[j][2 * hr + 1]));
-                }
-            }
+            if constexpr (!PRE) store_a_qk(tk, tq, It, j0, cnt, gated, G, bt, As, QKb, g, t);
             // Y = beta (V - exp(G) K S^T), stored transposed; Q S^T scaled by exp(G) stays here.
 #pragma unroll
             for (int j = 0; j < NS; ++j) {
@@ -493,28 +570,13 @@ __device__ __forceinline__ void tc_block(const DeltaArgs &a, unsigned char *sm, 
         // ---- P2: T_II = (I + A_II)^-1 for the four diagonal blocks; thread (b, j) owns column j
         // (warp 0: blocks 0, 1; warp 1: blocks 2, 3). Each of the two warps then builds T_10 or
         // T_32 from its own two diagonal blocks (level 1 of the 16 -> 32 -> 64 doubling).
-        if (tid < kC) {
-            const int base = 16 * (tid >> 4), j = tid & 15;
-            float x[16];
-#pragma unroll
-            for (int i = 0; i < 16; ++i) {
-                float acc = i == j ? 1.0f : 0.0f;
-#pragma unroll
-                for (int m = 0; m < i; ++m) acc = fmaf(-As[(base + i) * kPF + base + m], x[m], acc);
-                x[i] = acc;
-            }
-#pragma unroll
-            for (int i = 0; i < 16; ++i) {
-                Tf[(base + i) * kPF + base + j] = x[i];
-                Tb[(base + i) * kPB + base + j] = bf16_bits(x[i]);
-            }
-            __syncwarp();
-            t_offdiag(As, Tf, Tb, 2 * warp + 1, 2 * warp, 2 * warp + 1, g, t);
+        if constexpr (!PRE) {
+            t_level1(As, Tf, Tb, tid, warp, g, t);
+            __syncthreads();
+            // ---- P3: level 2, the lower-left 32 x 32 quarter of T: warps 2..5 take one block each.
+            t_level2(As, Tf, Tb, warp, g, t);
+            __syncthreads();
         }
-        __syncthreads();
-        // ---- P3: level 2, the lower-left 32 x 32 quarter of T: warps 2..5 take one block each.
-        if (warp >= 2 && warp < 6) t_offdiag(As, Tf, Tb, 2 + ((warp - 2) >> 1), (warp - 2) & 1, 2, g, t);
-        __syncthreads();
 
         // ---- P4: V_new = T Y for rows Is, value tiles hs; stored transposed, plain and decayed.
         {
@@ -525,7 +587,7 @@ __device__ __forceinline__ void tc_block(const DeltaArgs &a, unsigned char *sm, 
                 for (int e = 0; e < 4; ++e) vn[j][e] = 0.0f;
             for (int kb = 0; kb <= Is; ++kb) {
                 uint32_t af[4], b[2];
-                frag_a(af, Tb, kPB, 16 * Is, 16 * kb, g, t);
+                frag_a(af, Tc, kPB, 16 * Is, 16 * kb, g, t);
 #pragma unroll
                 for (int j = 0; j < NS; ++j) {
                     frag_b(b, YT, kPB, 8 * (hs * NS + j), 16 * kb, g, t);
@@ -551,7 +613,7 @@ __device__ __forceinline__ void tc_block(const DeltaArgs &a, unsigned char *sm, 
         // ---- P5: O = exp(G) Q S^T + QK V_new (onto qs), stored; S = exp(G_last) S + V_new'^T K.
         for (int kb = 0; kb <= Is; ++kb) {
             uint32_t af[4], b[2];
-            frag_a(af, QKb, kPB, 16 * Is, 16 * kb, g, t);
+            frag_a(af, QKc, kPB, 16 * Is, 16 * kb, g, t);
 #pragma unroll
             for (int j = 0; j < NS; ++j) {
                 frag_b(b, VnT, kPB, 8 * (hs * NS + j), 16 * kb, g, t);
@@ -604,42 +666,149 @@ __device__ __forceinline__ void tc_block(const DeltaArgs &a, unsigned char *sm, 
     }
 }
 
+// ---------------------------------------------------------------- the prep block (two-kernel path)
+// Block (chunk, h): the key-only quantities of value head h's chunk, T = (I + A)^-1 and the decayed
+// lower QK, both bfloat16 exactly as tc_block<..., false> builds them, into pre at
+// tc_scratch_offset(h, chunk, nchunks). Chunks are independent: grid (chunks, Hv).
+template <int KMAX>
+__device__ __forceinline__ void tc_prep_block(const DeltaArgs &a, unsigned char *sm, int64_t chunk, int h,
+                                              uint16_t *pre) {
+    constexpr TcLayout L = tc_layout(KMAX, 16, false, false);
+    constexpr int PKB = L.pkb;
+    uint16_t *Kb = reinterpret_cast<uint16_t *>(sm + L.kb), *Qb = reinterpret_cast<uint16_t *>(sm + L.qb);
+    float *As = reinterpret_cast<float *>(sm + L.a), *Tf = reinterpret_cast<float *>(sm + L.tf);
+    uint16_t *Tb = reinterpret_cast<uint16_t *>(sm + L.tb), *QKb = reinterpret_cast<uint16_t *>(sm + L.qk);
+    float *G = reinterpret_cast<float *>(sm + L.G), *eG = reinterpret_cast<float *>(sm + L.eG);
+    float *dl = reinterpret_cast<float *>(sm + L.dl), *bt = reinterpret_cast<float *>(sm + L.beta);
+
+    const int tid = int(threadIdx.x), warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
+    const int dk = a.dk, kh = h / (a.Hv / a.Hk);
+    const bool gated = a.g != nullptr;
+    const int ksteps = dk / 16;
+    const int64_t t0 = chunk * kC, nchunks = (a.T + kC - 1) / kC;
+    const int n = a.T - t0 < kC ? int(a.T - t0) : kC;
+    const float *qh = a.q + int64_t(kh) * dk, *khd = a.k + int64_t(kh) * dk;
+
+    const int q2 = dk / 2;
+#pragma unroll 4
+    for (int e = tid; e < kC * q2; e += kThreads) {
+        const int i = e / q2, c = 2 * (e % q2);
+        float k0 = 0.0f, k1 = 0.0f, x0 = 0.0f, x1 = 0.0f;
+        if (i < n) {
+            const float *pk = khd + (t0 + i) * a.k_stride + c, *pq = qh + (t0 + i) * a.q_stride + c;
+            k0 = __ldg(pk), k1 = __ldg(pk + 1), x0 = __ldg(pq), x1 = __ldg(pq + 1);
+        }
+        st32(Kb + i * PKB + c, pack_bf16(k0, k1));
+        st32(Qb + i * PKB + c, pack_bf16(x0, x1));
+    }
+    if (warp == 0) {
+        const int i0 = 2 * lane, i1 = i0 + 1;
+        const float b0 = i0 < n ? __ldg(a.beta + (t0 + i0) * a.beta_stride + h) : 0.0f;
+        const float b1 = i1 < n ? __ldg(a.beta + (t0 + i1) * a.beta_stride + h) : 0.0f;
+        const float g0 = gated && i0 < n ? __ldg(a.g + (t0 + i0) * a.g_stride + h) : 0.0f;
+        const float g1 = gated && i1 < n ? __ldg(a.g + (t0 + i1) * a.g_stride + h) : 0.0f;
+        chunk_decay(b0, b1, g0, g1, G, eG, dl, bt);
+    }
+    __syncthreads();
+
+    // K K^T and Q K^T, lower-triangle tiles (the same split over warps as tc_block's P1).
+    const int It = (0x01122333 >> (4 * warp)) & 15, j0 = (0x02030630 >> (4 * warp)) & 15,
+              cnt = (0x22233233 >> (4 * warp)) & 15;
+    {
+        float tk[3][4], tq[3][4];
+#pragma unroll
+        for (int j = 0; j < 3; ++j)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) tk[j][e] = 0.0f, tq[j][e] = 0.0f;
+#pragma unroll 2
+        for (int kk = 0; kk < ksteps; ++kk) {
+            const int c0 = 16 * kk;
+            uint32_t ak[4], aq[4], b[2];
+            frag_a(ak, Kb, PKB, 16 * It, c0, g, t);
+            frag_a(aq, Qb, PKB, 16 * It, c0, g, t);
+#pragma unroll
+            for (int j = 0; j < 3; ++j) {
+                if (j < cnt) {
+                    frag_b(b, Kb, PKB, 8 * (j0 + j), c0, g, t);
+                    mma_bf16(tk[j], ak, b);
+                    mma_bf16(tq[j], aq, b);
+                }
+            }
+        }
+        store_a_qk(tk, tq, It, j0, cnt, gated, G, bt, As, QKb, g, t);
+    }
+    __syncthreads();
+    t_level1(As, Tf, Tb, tid, warp, g, t);
+    __syncthreads();
+    t_level2(As, Tf, Tb, warp, g, t);
+    __syncthreads();
+
+    uint16_t *dst = pre + tc_scratch_offset(h, chunk, nchunks);
+    for (int e = tid; e < 2 * kC * 8; e += kThreads) {
+        const int m = e >> 9, r = (e >> 3) & (kC - 1), p = 8 * (e & 7);
+        *reinterpret_cast<float4 *>(dst + m * kC * kC + r * kC + p) =
+            *reinterpret_cast<const float4 *>((m ? QKb : Tb) + r * kPB + p);
+    }
+}
+
 #ifndef DN_TC_EMULATE
 
-template <int KMAX, int DVT, bool STAGED>
-__global__ void __launch_bounds__(kThreads, 1) tc_kernel(const DeltaArgs a) {
+template <int KMAX, int DVT, bool STAGED, bool PRE>
+__global__ void __launch_bounds__(kThreads, 1) tc_kernel(const DeltaArgs a, const uint16_t *pre) {
     extern __shared__ float4 tc_smem[];
-    tc_block<KMAX, DVT, STAGED>(a, reinterpret_cast<unsigned char *>(tc_smem), int(blockIdx.x), int(blockIdx.y));
+    tc_block<KMAX, DVT, STAGED, PRE>(a, reinterpret_cast<unsigned char *>(tc_smem), int(blockIdx.x), int(blockIdx.y),
+                                     pre);
+}
+
+template <int KMAX>
+__global__ void __launch_bounds__(kThreads, 2) tc_prep_kernel(const DeltaArgs a, uint16_t *pre) {
+    extern __shared__ float4 tc_smem[];
+    tc_prep_block<KMAX>(a, reinterpret_cast<unsigned char *>(tc_smem), int64_t(blockIdx.x), int(blockIdx.y), pre);
 }
 
 constexpr size_t kSmemCap = 227 * 1024;  // the most any GPU gives one block (Hopper)
 
-template <int KMAX, int DVT, bool STAGED>
-void launch_tc(const DeltaArgs &a, cudaStream_t stream) {
-    constexpr size_t kBytes = tc_layout(KMAX, DVT, STAGED).bytes;
+template <int KMAX, int DVT, bool STAGED, bool PRE>
+void launch_tc(const DeltaArgs &a, const uint16_t *pre, cudaStream_t stream) {
+    constexpr size_t kBytes = tc_layout(KMAX, DVT, STAGED, PRE).bytes;
     if constexpr (kBytes <= kSmemCap) {
-        check(cudaFuncSetAttribute(tc_kernel<KMAX, DVT, STAGED>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+        check(cudaFuncSetAttribute(tc_kernel<KMAX, DVT, STAGED, PRE>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                    int(kBytes)),
               "delta_rule_chunked_tc: shared memory limit");
         const dim3 grid(unsigned((a.dv + DVT - 1) / DVT), unsigned(a.Hv));
-        tc_kernel<KMAX, DVT, STAGED><<<grid, kThreads, kBytes, stream>>>(a);
+        tc_kernel<KMAX, DVT, STAGED, PRE><<<grid, kThreads, kBytes, stream>>>(a, pre);
     }
 }
 
+template <int KMAX>
+void launch_prep(const DeltaArgs &a, uint16_t *pre, cudaStream_t stream) {
+    constexpr size_t kBytes = tc_layout(KMAX, 16, false, false).bytes;
+    check(cudaFuncSetAttribute(tc_prep_kernel<KMAX>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(kBytes)),
+          "delta_rule_chunked_tc: shared memory limit");
+    const dim3 grid(unsigned((a.T + kC - 1) / kC), unsigned(a.Hv));
+    tc_prep_kernel<KMAX><<<grid, kThreads, kBytes, stream>>>(a, pre);
+}
+
 template <int KMAX, int DVT>
-void launch_tc_staged(const DeltaArgs &a, bool staged, cudaStream_t stream) {
-    if (staged) launch_tc<KMAX, DVT, true>(a, stream);
-    else launch_tc<KMAX, DVT, false>(a, stream);
+void launch_tc_staged(const DeltaArgs &a, bool staged, const uint16_t *pre, cudaStream_t stream) {
+    if (pre) {
+        if (staged) launch_tc<KMAX, DVT, true, true>(a, pre, stream);
+        else launch_tc<KMAX, DVT, false, true>(a, pre, stream);
+    } else {
+        if (staged) launch_tc<KMAX, DVT, true, false>(a, nullptr, stream);
+        else launch_tc<KMAX, DVT, false, false>(a, nullptr, stream);
+    }
 }
 
 // Widest state slice per key width: dk = 256 with 64 rows would need more than 255 registers.
 constexpr int max_dvt(int kmax) { return kmax > 128 ? 32 : 64; }
 
 template <int KMAX>
-void launch_tc_kmax(const DeltaArgs &a, int dvt, bool staged, cudaStream_t stream) {
-    if (dvt == 16) launch_tc_staged<KMAX, 16>(a, staged, stream);
-    else if (dvt == 32) launch_tc_staged<KMAX, 32>(a, staged, stream);
-    else if constexpr (max_dvt(KMAX) >= 64) launch_tc_staged<KMAX, 64>(a, staged, stream);
+void launch_tc_kmax(const DeltaArgs &a, int dvt, bool staged, uint16_t *pre, cudaStream_t stream) {
+    if (pre) launch_prep<KMAX>(a, pre, stream);
+    if (dvt == 16) launch_tc_staged<KMAX, 16>(a, staged, pre, stream);
+    else if (dvt == 32) launch_tc_staged<KMAX, 32>(a, staged, pre, stream);
+    else if constexpr (max_dvt(KMAX) >= 64) launch_tc_staged<KMAX, 64>(a, staged, pre, stream);
 }
 
 bool aligned16(const void *p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
@@ -650,7 +819,13 @@ bool aligned16(const void *p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0;
 
 #ifndef DN_TC_EMULATE
 
-bool delta_rule_chunked_tc(const DeltaArgs &a, cudaStream_t stream) {
+size_t delta_rule_tc_scratch_bytes(const DeltaArgs &a) {
+    if (a.T <= 0 || a.Hv <= 0) return 0;
+    const int64_t nchunks = (a.T + kC - 1) / kC;
+    return size_t(tc_scratch_offset(a.Hv, 0, nchunks)) * sizeof(uint16_t);
+}
+
+bool delta_rule_chunked_tc(const DeltaArgs &a, cudaStream_t stream, void *scratch) {
     if (a.Hk <= 0 || a.Hv <= 0 || a.Hv % a.Hk != 0 || a.Hv > 65535) return false;
     if (a.dk <= 0 || a.dv <= 0 || a.dk % 16 != 0 || a.dv % 16 != 0 || a.dk > 256 || a.dv > 1024) return false;
     if (a.T <= 0) return true;
@@ -668,18 +843,23 @@ bool delta_rule_chunked_tc(const DeltaArgs &a, cudaStream_t stream) {
     const bool can_stage = aligned16(a.q) && aligned16(a.k) && aligned16(a.v) && a.q_stride % 4 == 0 &&
                            a.k_stride % 4 == 0 && a.v_stride % 4 == 0;
     const int kmax = a.dk <= 64 ? 64 : a.dk <= 128 ? 128 : 256;
+    // Two kernels when the caller gave scratch: the key-only work of all chunks in parallel first.
+    const bool pre = scratch != nullptr && aligned16(scratch) &&
+                     tc_layout(kmax, 16, false, false).bytes <= cap;
 
     // A block's time per chunk: the key-only work every block repeats (about 3000 cycles at dk =
-    // 128, mostly latency) plus the work of its DVT state rows; counted in waves of one block per SM.
+    // 128, mostly latency; about 1200 left when it comes precomputed) plus the work of its DVT state
+    // rows; counted in waves of one block per SM.
     int dvt = 0;
     bool staged = false;
     double best = 0.0;
     for (int cand : {16, 32, 64}) {
         if (cand > max_dvt(kmax)) break;
         for (int st = can_stage ? 1 : 0; st >= 0; --st) {
-            if (tc_layout(kmax, cand, st != 0).bytes > cap) continue;
+            if (tc_layout(kmax, cand, st != 0, pre).bytes > cap) continue;
             const int64_t blocks = int64_t(a.Hv) * ((a.dv + cand - 1) / cand);
-            const double per_chunk = (3000.0 + 400.0 * (cand / 16) * (a.dk / 128.0)) * (st ? 1.0 : 1.3);
+            const double per_chunk =
+                ((pre ? 1200.0 : 3000.0) + 400.0 * (cand / 16) * (a.dk / 128.0)) * (st ? 1.0 : 1.3);
             const double cost = double((blocks + sms - 1) / sms) * per_chunk;
             if (dvt == 0 || cost < best) dvt = cand, staged = st != 0, best = cost;
             break;  // the staged variant when it fits, else the direct one
@@ -687,10 +867,11 @@ bool delta_rule_chunked_tc(const DeltaArgs &a, cudaStream_t stream) {
     }
     if (dvt == 0) return false;
 
+    uint16_t *p = pre ? static_cast<uint16_t *>(scratch) : nullptr;
     switch (kmax) {
-        case 64: launch_tc_kmax<64>(a, dvt, staged, stream); break;
-        case 128: launch_tc_kmax<128>(a, dvt, staged, stream); break;
-        default: launch_tc_kmax<256>(a, dvt, staged, stream); break;
+        case 64: launch_tc_kmax<64>(a, dvt, staged, p, stream); break;
+        case 128: launch_tc_kmax<128>(a, dvt, staged, p, stream); break;
+        default: launch_tc_kmax<256>(a, dvt, staged, p, stream); break;
     }
     check_launch("delta_rule_chunked_tc");
     return true;

@@ -62,7 +62,9 @@ void short_conv(const ConvArgs &args, cudaStream_t stream);
 void delta_rule_recurrent(const DeltaArgs &args, cudaStream_t stream);
 // The chunkwise-parallel WY/UT-transform form, chunks of 64 tokens (the last may be shorter). Same
 // result as delta_rule_recurrent up to float rounding.
-void delta_rule_chunked(const DeltaArgs &args, cudaStream_t stream);
+// `tc_scratch`: optional device memory of delta_rule_tc_scratch_bytes(args) for the bf16
+// tensor-core path's two-kernel form (see delta_rule_tc.h); null runs it as one kernel.
+void delta_rule_chunked(const DeltaArgs &args, cudaStream_t stream, void *tc_scratch = nullptr);
 
 // Batched decode (backends/backend.h's ConvRowsArgs / DeltaRowsArgs): one token for each of B
 // sequences, each with its own tails / state. `tails` and `states` are HOST arrays of B device
