@@ -66,6 +66,26 @@ TEST_P(StateTest, CloneIsBitExactAndIndependent) {
     EXPECT_EQ(position(copy.get()), position(original.get()) + 1);
 }
 
+// Freeing the model handle first is allowed: its states keep the model alive (ASan checks that no
+// freed memory is touched) and can still be saved, loaded into, cloned, reset and freed.
+TEST_P(StateTest, StatesOutliveTheirModelHandle) {
+    Loaded other = load(fixture_dir(GetParam()));
+    StatePtr state = make_state(other.model.get());
+    forward(other.stream.get(), other.model.get(), state.get(), prompt_, DN_LOGITS_NONE);
+    const std::vector<unsigned char> blob = save_state(state.get());
+    other.model.reset();  // dn_model_free while the state lives
+
+    EXPECT_TRUE(save_state(state.get()) == blob);
+    StatePtr copy = clone_state(state.get());
+    EXPECT_TRUE(save_state(copy.get()) == blob);
+    EXPECT_EQ(dn_state_reset(state.get()), DN_OK);
+    EXPECT_EQ(position(state.get()), 0);
+    load_state(state.get(), blob);
+    EXPECT_EQ(position(state.get()), int64_t(prompt_.size()));
+    state.reset();
+    EXPECT_TRUE(save_state(copy.get()) == blob);  // the last state still holds the model
+}
+
 TEST_P(StateTest, SaveLoadRoundTripIsBitExact) {
     StatePtr original = make_state(model());
     forward(stream(), model(), original.get(), prompt_, DN_LOGITS_LAST);

@@ -201,8 +201,9 @@ DN_API dn_status dn_model_options_init(dn_model_options *options);
 DN_API dn_status dn_model_load(dn_stream *stream, const char *path, const dn_model_options *options,
                                dn_model **out_model);
 
-/** Free a model. All states made from it must have been freed first (states hold no reference, so
- *  using one after its model is freed is undefined). NULL is allowed. Always DN_OK. */
+/** Free a model handle. States made from it keep what they need of the model alive, so they may
+ *  still be saved, loaded, cloned, reset and freed afterwards; the model's memory goes with the last
+ *  of them. (Running one needs a model handle.) NULL is allowed. Always DN_OK. */
 DN_API dn_status dn_model_free(dn_model *model);
 
 /** Getters. Each writes one value to its output pointer; DN_ERR_NULL_ARGUMENT if either pointer is

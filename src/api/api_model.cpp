@@ -60,7 +60,7 @@ dn_status dn_model_load(dn_stream *stream, const char *path, const dn_model_opti
         }
         StreamScope scope(*stream);
         auto handle = std::make_unique<dn_model>();
-        handle->model = std::make_unique<Model>(*stream->backend, stream->device, path, load);
+        handle->model = std::make_shared<Model>(*stream->backend, stream->device, path, load);
         stream->queue->synchronize();  // weights complete before any stream of the device reads them
         *out_model = handle.release();
     });

@@ -27,6 +27,7 @@ dn_status dn_state_create(const dn_model *model, const dn_state_options *options
             max_context = options->max_context;
         }
         auto handle = std::make_unique<dn_state>();
+        handle->model = model->model;
         handle->state = std::make_unique<State>(*model->model, max_context);
         *out_state = handle.release();
     });
@@ -44,6 +45,7 @@ dn_status dn_state_clone(const dn_state *state, dn_state **out_state) {
         require(state, "state");
         require(out_state, "out_state");
         auto handle = std::make_unique<dn_state>();
+        handle->model = state->model;
         handle->state = std::make_unique<State>(*state->state);
         *out_state = handle.release();
     });

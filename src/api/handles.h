@@ -16,11 +16,14 @@ struct dn_stream {
     dn::Workspace workspace;  // activations of this stream's calls, on its device
 };
 
+// A model is shared by its handle and its states: dn_model_free() drops the handle's share, and the
+// memory goes with the last state, so freeing in the "wrong" order is safe.
 struct dn_model {
-    std::unique_ptr<dn::Model> model;
+    std::shared_ptr<dn::Model> model;
 };
 
 struct dn_state {
+    std::shared_ptr<const dn::Model> model;  // declared first: destroyed after `state`
     std::unique_ptr<dn::State> state;
 };
 
