@@ -3,8 +3,10 @@
 #   oneDNN: CPU matrix products        nlohmann-json: config.json and safetensors headers
 #   CLI11: the deltanet command line    GoogleTest: the test suite
 #   PCRE2, ICU: Unicode-aware regular expressions and normalization forms for the tokenizers
+#   SWIG + JDK (javac, jni.h), SWIG + mono (mcs): the generated Java and C# bindings and their tests
 set -euo pipefail
-packages=(cmake make g++ pkg-config libdnnl-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev binutils libpcre2-dev libicu-dev)
+packages=(cmake make g++ pkg-config libdnnl-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev binutils libpcre2-dev libicu-dev
+  swig openjdk-17-jdk-headless mono-mcs mono-runtime)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
