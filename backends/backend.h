@@ -238,6 +238,14 @@ public:
     // out = act(gate) * up on [rows][dim] (swish: SwiGLU; powlu: fla's PowGLU).
     virtual void glu(const float *gate, const float *up, float *out, int64_t rows, int dim,
                      MlpActivation act) = 0;
+    // y = (act(gate) * up) W^T on [rows][dim] inputs (row stride dim): the MLP's GLU and down
+    // projection. `gate` may be overwritten: the default writes the product there, then multiplies;
+    // GPU backends fuse the two.
+    virtual void glu_matmul(float *gate, const float *up, int64_t rows, int dim, MlpActivation act,
+                            const DeviceMatrix &w, float *y, int64_t y_stride) {
+        glu(gate, up, gate, rows, dim, act);
+        matmul(gate, dim, rows, w, y, y_stride);
+    }
     virtual void add_bias(float *y, int64_t stride, int64_t rows, const float *bias, int dim) = 0;
     virtual void delta_rule(const DeltaArgs &args) = 0;
     virtual void attention(const AttentionArgs &args) = 0;

@@ -23,7 +23,7 @@ class Backend;
 // Bump whenever backends/backend.h (or anything its classes hold) changes in a way that changes
 // the layout of a virtual table or an argument struct. The core also passes its version string,
 // and a plugin accepts only its own: plugins and core are installed together.
-#define DN_BACKEND_PLUGIN_INTERFACE 8u
+#define DN_BACKEND_PLUGIN_INTERFACE 9u
 
 #define DN_BACKEND_PLUGIN_ENTRY "dn_backend_plugin_open"
 

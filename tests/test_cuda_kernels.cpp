@@ -333,6 +333,40 @@ TEST(CudaKernels, MatmulManyMatchesCpu) {
     }
 }
 
+// The MLP's GLU fused into the down projection: gemv-style for decode rows, through a bf16 operand
+// for more. K = 203 leaves rows unaligned: the unfused fallback.
+TEST(CudaKernels, GluMatmulMatchesCpu) {
+    REQUIRE_CUDA(gpu);
+    std::mt19937 rng(29);
+    for (int64_t M : {1, 5, 8, 20}) {
+        for (int64_t K : {int64_t(264), int64_t(203)}) {
+            for (dn::MlpActivation act : {dn::MlpActivation::Swish, dn::MlpActivation::PowLU}) {
+                const int64_t N = 100;
+                std::vector<uint16_t> w(size_t(N * K));
+                for (auto &v : w) v = dn::f32_to_bf16(std::uniform_real_distribution<float>(-1, 1)(rng));
+                dn::TensorView t;
+                t.name = "w", t.dtype = dn::DType::BF16, t.shape = {N, K};
+                t.data = reinterpret_cast<const std::byte *>(w.data());
+                t.nbytes = uint64_t(N * K * 2);
+                auto on_gpu = gpu->prepare_matrix(t, DN_PRECISION_EXACT);
+                auto on_cpu = cpu().prepare_matrix(t, DN_PRECISION_EXACT);
+                const size_t n = size_t(M * K);
+                std::vector<float> gate = random_vector(n, rng, -3, 3), up = random_vector(n, rng);
+                SCOPED_TRACE("M=" + std::to_string(M) + " K=" + std::to_string(K) +
+                             (act == dn::MlpActivation::Swish ? " swish" : " powlu"));
+                same_on_both({gate, up, random_vector(size_t(M * (N + 5)), rng), gate},
+                             [&](Backend &be, std::vector<float *> &p) {
+                                 // p[3]: a copy of the gate that glu_matmul may overwrite; restored after
+                                 be.glu_matmul(p[3], p[1], M, int(K), act,
+                                               &be == &cpu() ? *on_cpu : *on_gpu, p[2], N + 5);
+                                 be.copy(p[3], p[0], n);
+                             },
+                             M > 8 ? 1e-2 : 2e-5);
+            }
+        }
+    }
+}
+
 TEST(CudaKernels, RowOperationsMatchCpu) {
     REQUIRE_CUDA(gpu);
     std::mt19937 rng(3);

@@ -22,6 +22,8 @@
 #include <cstdint>
 
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/dependent_launch.cuh"
+#include "backends/cuda/device_math.cuh"
 #include "backends/cuda/kernels.h"
 #include "core/error.h"
 
@@ -60,26 +62,6 @@ struct DecodeInputsParams {
     float *v_tails[kSeqsPerLaunch];  // [W-1][Hv*dv]
 };
 static_assert(sizeof(DecodeInputsParams) < 4000, "kernel parameters must stay under 4 KiB");
-
-// ---- the separate kernels' float math (short_conv_rows.cu, elementwise.cu), unchanged ----
-
-// short_conv_rows.cu's SiLU; elementwise.cu's x * sigmoid(x) is the same expression.
-__device__ __forceinline__ float silu(float x) { return x * (1.0f / (1.0f + expf(-x))); }
-
-__device__ __forceinline__ float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
-
-// log(1 + exp(x)), linear above 20 as fla's softplus.
-__device__ __forceinline__ float softplus(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
-
-__device__ __forceinline__ float qk_activation(float v, QKActivation act) {
-    switch (act) {
-        case QKActivation::Relu: return v > 0.0f ? v : 0.0f;
-        case QKActivation::Elu: return v > 0.0f ? v + 1.0f : expf(v);  // elu(x) + 1
-        case QKActivation::Silu: return v * sigmoid(v);
-        case QKActivation::Identity: break;
-    }
-    return v;
-}
 
 template <typename T>
 __device__ __forceinline__ T warp_sum(T v) {
@@ -156,6 +138,7 @@ __device__ __forceinline__ void convolve(const float *x, const float *weight, fl
 
 template <int MAXW, int KC>
 __global__ void __launch_bounds__(kMaxThreads) decode_inputs_kernel(const DecodeInputsParams p) {
+    dependent_kernel_begin();
     const int b = blockIdx.y, tid = threadIdx.x, step = blockDim.x;
     int slot = blockIdx.x;
 
@@ -294,7 +277,7 @@ void decode_inputs(const DecodeInputsArgs &args, cudaStream_t stream) {
             p.v_tails[i] = set ? args.v_tails[b0 + i] : nullptr;
         }
         const dim3 grid{unsigned(slots), unsigned(n)};
-        auto launch = [&](auto kernel) { kernel<<<grid, threads, 0, stream>>>(p); };
+        auto launch = [&](auto kernel) { launch_dependent(kernel, grid, threads, 0, stream, "kernel", p); };
         if (wide) {
             if (kc == 1) launch(decode_inputs_kernel<kMaxWidth, 1>);
             else if (kc == 2) launch(decode_inputs_kernel<kMaxWidth, 2>);

@@ -21,6 +21,7 @@
 #include <cstdint>
 
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/dependent_launch.cuh"
 #include "backends/cuda/kernels.h"
 #include "core/error.h"
 
@@ -105,6 +106,9 @@ __global__ void __launch_bounds__(kThreads) delta_rule_rows_kernel(const DeltaRo
             }
         }
     }
+    // Only this kernel writes states (in earlier steps), so they load before the wait for the
+    // previous kernel's q, k, v, beta and decay.
+    dependent_kernel_begin();
     float k[NV][VW], q[NV][VW];
     load_input<P, NV, VW>(a.k + int64_t(b) * a.k_stride + int64_t(kh) * dk, lane, dk, k);
     load_input<P, NV, VW>(a.q + int64_t(b) * a.q_stride + int64_t(kh) * dk, lane, dk, q);
@@ -157,7 +161,7 @@ template <int P, int NV, int VW, int R>
 void launch_rows(const DeltaRowsParams &p, int n, cudaStream_t stream) {
     constexpr int kRowsPerBlock = kThreads / P * R;
     const dim3 grid(unsigned((p.dv + kRowsPerBlock - 1) / kRowsPerBlock), unsigned(p.Hv), unsigned(n));
-    delta_rule_rows_kernel<P, NV, VW, R><<<grid, kThreads, 0, stream>>>(p);
+    launch_dependent(delta_rule_rows_kernel<P, NV, VW, R>, grid, kThreads, 0, stream, "delta_rule_rows_kernel", p);
 }
 
 bool aligned16(const void *p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }

@@ -18,6 +18,8 @@
 #include <type_traits>
 
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/dependent_launch.cuh"
+#include "backends/cuda/device_math.cuh"
 #include "backends/cuda/kernels.h"
 
 namespace dn::cuda {
@@ -32,11 +34,6 @@ bool aligned(const void *p, int bytes) { return reinterpret_cast<uintptr_t>(p) %
 bool aligned16(const void *p) { return aligned(p, 16); }
 
 // ---- float math shared with the CPU reference ----
-
-__device__ __forceinline__ float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
-
-// log(1 + exp(x)), linear above 20 as fla's softplus.
-__device__ __forceinline__ float softplus(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
 
 // A bfloat16 is the high half of a float32, so widening is exact.
 __device__ __forceinline__ float bf16_bits_to_float(uint32_t bits) { return __uint_as_float(bits << 16); }
@@ -182,6 +179,7 @@ __device__ __forceinline__ int64_t flat_step() { return int64_t(gridDim.x) * blo
 
 template <int V>
 __global__ void to_bf16_kernel(const float *x, int64_t x_stride, int64_t rows, int64_t cols, uint16_t *out) {
+    dependent_kernel_begin();
     const int64_t r = grid_row();
     if (r >= rows) return;
     const float *in = x + r * x_stride;
@@ -203,6 +201,7 @@ __global__ void to_bf16_kernel(const float *x, int64_t x_stride, int64_t rows, i
 // E: table elements per access (8 bfloat16 or 4 float32 in 16 bytes, or 1).
 template <bool kBf16, int E>
 __global__ void embed_kernel(const void *table, int64_t cols, const int32_t *ids, int64_t n, float *out) {
+    dependent_kernel_begin();
     const int64_t r = grid_row();
     if (r >= n) return;
     const int64_t row = ids[r];
@@ -260,6 +259,7 @@ template <int V>
 __global__ void __launch_bounds__(kMaxTeam)
     rms_norm_kernel(const float *x, int64_t x_stride, const float *weight, const float *gate, int64_t gate_stride,
                     float *y, int64_t y_stride, int64_t rows, int dim, float eps, int team_shift) {
+    dependent_kernel_begin();
     constexpr int J = kCached<V>;
     const Team t = team_of(team_shift);
     const bool active = t.row < rows;
@@ -295,6 +295,7 @@ template <int V>
 __global__ void __launch_bounds__(kMaxTeam)
     add_rms_norm_kernel(float *residual, const float *delta, const float *weight, float *y, int64_t rows, int dim,
                         float eps, int team_shift) {
+    dependent_kernel_begin();
     constexpr int J = kCached<V>;
     const Team t = team_of(team_shift);
     const bool active = t.row < rows;
@@ -325,21 +326,12 @@ __global__ void __launch_bounds__(kMaxTeam)
     for_each_cached<J>(t, n, [&](int j, int i) { store<V>(out + i * V, v[j]); });
 }
 
-__device__ __forceinline__ float qk_activation(float v, QKActivation act) {
-    switch (act) {
-        case QKActivation::Relu: return v > 0.0f ? v : 0.0f;
-        case QKActivation::Elu: return v > 0.0f ? v + 1.0f : expf(v);  // elu(x) + 1
-        case QKActivation::Silu: return v * sigmoid(v);
-        case QKActivation::Identity: break;
-    }
-    return v;
-}
-
 // In place on each head vector x[row][h][:dim]: activation, then L2 or sum normalisation, then scale.
 template <int V>
 __global__ void __launch_bounds__(kMaxTeam)
     qk_transform_kernel(float *x, int64_t stride, int64_t vectors, int heads, int dim, QKActivation act,
                         Backend::Norm norm, float scale, int team_shift) {
+    dependent_kernel_begin();
     constexpr int J = kCached<V>;
     const Team t = team_of(team_shift);
     const bool active = t.row < vectors;
@@ -376,6 +368,7 @@ __global__ void __launch_bounds__(kMaxTeam)
 }
 
 __global__ void beta_kernel(float *b, int64_t stride, int64_t rows, int heads, float factor, bool b_is_one) {
+    dependent_kernel_begin();
     for (int64_t i = flat_index(); i < rows * heads; i += flat_step()) {
         float &v = b[(i / heads) * stride + i % heads];
         v = b_is_one ? factor : sigmoid(v) * factor;
@@ -384,6 +377,7 @@ __global__ void beta_kernel(float *b, int64_t stride, int64_t rows, int heads, f
 
 __global__ void gated_decay_kernel(float *a, int64_t stride, int64_t rows, int heads, const float *A_log,
                                    const float *dt_bias) {
+    dependent_kernel_begin();
     for (int64_t i = flat_index(); i < rows * heads; i += flat_step()) {
         const int h = int(i % heads);
         float &v = a[(i / heads) * stride + h];
@@ -391,17 +385,10 @@ __global__ void gated_decay_kernel(float *a, int64_t stride, int64_t rows, int h
     }
 }
 
-__device__ __forceinline__ float glu_value(float gate, float up, MlpActivation act) {
-    const float s = sigmoid(gate);
-    if (act == MlpActivation::Swish) return gate * s * up;
-    // fla's PowGLU: x^(3 / (sqrt(x) + 1)) * sigmoid(x) for x > 0, silu(x) otherwise.
-    const float g = gate > 0.0f ? expf(3.0f / (sqrtf(gate) + 1.0f) * logf(gate)) * s : gate * s;
-    return g * up;
-}
-
 // Flat kernels: n / V accesses of V floats, then the last n % V elements one by one.
 template <int V>
 __global__ void glu_kernel(const float *gate, const float *up, float *out, int64_t n, MlpActivation act) {
+    dependent_kernel_begin();
     for (int64_t i = flat_index(); i < n / V; i += flat_step()) {
         const Vec<V> g = load<V>(gate + i * V);
         const Vec<V> u = load<V>(up + i * V);
@@ -414,8 +401,29 @@ __global__ void glu_kernel(const float *gate, const float *up, float *out, int64
     if (V > 1 && k < n) out[k] = glu_value(gate[k], up[k], act);
 }
 
+// bf16(act(gate) * up), V per access (out is densely packed bfloat16).
+template <int V>
+__global__ void glu_to_bf16_kernel(const float *gate, const float *up, uint16_t *out, int64_t n, MlpActivation act) {
+    dependent_kernel_begin();
+    for (int64_t i = flat_index(); i < n / V; i += flat_step()) {
+        const Vec<V> g = load<V>(gate + i * V);
+        const Vec<V> u = load<V>(up + i * V);
+        uint16_t h[V];
+#pragma unroll
+        for (int e = 0; e < V; ++e) h[e] = __bfloat16_as_ushort(__float2bfloat16_rn(glu_value(g.v[e], u.v[e], act)));
+        if constexpr (V == 4) {
+            *reinterpret_cast<uint2 *>(out + i * V) = make_uint2(h[0] | uint32_t(h[1]) << 16, h[2] | uint32_t(h[3]) << 16);
+        } else {
+            out[i] = h[0];
+        }
+    }
+    const int64_t k = n / V * V + flat_index();
+    if (V > 1 && k < n) out[k] = __bfloat16_as_ushort(__float2bfloat16_rn(glu_value(gate[k], up[k], act)));
+}
+
 template <int V>
 __global__ void add_kernel(float *y, const float *x, int64_t n) {
+    dependent_kernel_begin();
     for (int64_t i = flat_index(); i < n / V; i += flat_step()) {
         Vec<V> a = load<V>(y + i * V);
         const Vec<V> b = load<V>(x + i * V);
@@ -429,6 +437,7 @@ __global__ void add_kernel(float *y, const float *x, int64_t n) {
 
 template <int V>
 __global__ void add_bias_kernel(float *y, int64_t stride, int64_t rows, const float *bias, int dim) {
+    dependent_kernel_begin();
     const int64_t r = grid_row();
     if (r >= rows) return;
     float *row = y + r * stride;
@@ -456,7 +465,7 @@ void to_bf16(const float *x, int64_t x_stride, int64_t rows, int64_t cols, uint1
     with_width(vec, [&](auto width) {
         constexpr int V = decltype(width)::value;
         const RowGrid g = row_grid(rows, cols / V, "to_bf16");
-        to_bf16_kernel<V><<<g.grid, g.block, 0, stream>>>(x, x_stride, rows, cols, out);
+        launch_dependent(to_bf16_kernel<V>, g.grid, g.block, 0, stream, "to_bf16_kernel", x, x_stride, rows, cols, out);
     });
     check_launch("to_bf16");
 }
@@ -469,11 +478,11 @@ void embed(const void *table, bool table_bf16, int64_t cols, const int32_t *ids,
     const int E = vec ? (table_bf16 ? 8 : 4) : 1;
     const RowGrid g = row_grid(n, cols / E, "embed");
     if (table_bf16) {
-        if (vec) embed_kernel<true, 8><<<g.grid, g.block, 0, stream>>>(table, cols, ids, n, out);
-        else embed_kernel<true, 1><<<g.grid, g.block, 0, stream>>>(table, cols, ids, n, out);
+        if (vec) launch_dependent(embed_kernel<true, 8>, g.grid, g.block, 0, stream, "embed_kernel", table, cols, ids, n, out);
+        else launch_dependent(embed_kernel<true, 1>, g.grid, g.block, 0, stream, "embed_kernel", table, cols, ids, n, out);
     } else {
-        if (vec) embed_kernel<false, 4><<<g.grid, g.block, 0, stream>>>(table, cols, ids, n, out);
-        else embed_kernel<false, 1><<<g.grid, g.block, 0, stream>>>(table, cols, ids, n, out);
+        if (vec) launch_dependent(embed_kernel<false, 4>, g.grid, g.block, 0, stream, "embed_kernel", table, cols, ids, n, out);
+        else launch_dependent(embed_kernel<false, 1>, g.grid, g.block, 0, stream, "embed_kernel", table, cols, ids, n, out);
     }
     check_launch("embed");
 }
@@ -486,7 +495,7 @@ void rms_norm(const float *x, int64_t x_stride, const float *weight, const float
     with_width(vec, [&](auto width) {
         constexpr int V = decltype(width)::value;
         const TeamLaunch l = team_launch<V>(rows, dim / V, "rms_norm");
-        rms_norm_kernel<V><<<l.grid, l.block, 0, stream>>>(x, x_stride, weight, gate, gate_stride, y, y_stride, rows,
+        launch_dependent(rms_norm_kernel<V>, l.grid, l.block, 0, stream, "rms_norm_kernel", x, x_stride, weight, gate, gate_stride, y, y_stride, rows,
                                                            dim, eps, l.shift);
     });
     check_launch("rms_norm");
@@ -499,7 +508,7 @@ void add_rms_norm(float *residual, const float *delta, const float *weight, floa
     with_width(vec, [&](auto width) {
         constexpr int V = decltype(width)::value;
         const TeamLaunch l = team_launch<V>(rows, dim / V, "add_rms_norm");
-        add_rms_norm_kernel<V><<<l.grid, l.block, 0, stream>>>(residual, delta, weight, y, rows, dim, eps, l.shift);
+        launch_dependent(add_rms_norm_kernel<V>, l.grid, l.block, 0, stream, "add_rms_norm_kernel", residual, delta, weight, y, rows, dim, eps, l.shift);
     });
     check_launch("add_rms_norm");
 }
@@ -509,7 +518,7 @@ void add(float *y, const float *x, size_t count, cudaStream_t stream) {
     const int64_t n = int64_t(count);
     with_width(aligned16(y) && aligned16(x), [&](auto width) {
         constexpr int V = decltype(width)::value;
-        add_kernel<V><<<flat_grid(n / V + 1), kBlock, 0, stream>>>(y, x, n);
+        launch_dependent(add_kernel<V>, flat_grid(n / V + 1), kBlock, 0, stream, "add_kernel", y, x, n);
     });
     check_launch("add");
 }
@@ -522,7 +531,7 @@ void qk_transform(float *x, int64_t stride, int64_t rows, int heads, int dim, QK
     with_width(vec, [&](auto width) {
         constexpr int V = decltype(width)::value;
         const TeamLaunch l = team_launch<V>(rows * heads, dim / V, "qk_transform");
-        qk_transform_kernel<V><<<l.grid, l.block, 0, stream>>>(x, stride, rows * heads, heads, dim, act, norm, scale,
+        launch_dependent(qk_transform_kernel<V>, l.grid, l.block, 0, stream, "qk_transform_kernel", x, stride, rows * heads, heads, dim, act, norm, scale,
                                                                l.shift);
     });
     check_launch("qk_transform");
@@ -530,14 +539,14 @@ void qk_transform(float *x, int64_t stride, int64_t rows, int heads, int dim, QK
 
 void beta(float *b, int64_t stride, int64_t rows, int heads, float factor, bool b_is_one, cudaStream_t stream) {
     if (rows <= 0 || heads <= 0) return;
-    beta_kernel<<<flat_grid(rows * heads), kBlock, 0, stream>>>(b, stride, rows, heads, factor, b_is_one);
+    launch_dependent(beta_kernel, flat_grid(rows * heads), kBlock, 0, stream, "beta_kernel", b, stride, rows, heads, factor, b_is_one);
     check_launch("beta");
 }
 
 void gated_decay(float *a, int64_t stride, int64_t rows, int heads, const float *A_log, const float *dt_bias,
                  cudaStream_t stream) {
     if (rows <= 0 || heads <= 0) return;
-    gated_decay_kernel<<<flat_grid(rows * heads), kBlock, 0, stream>>>(a, stride, rows, heads, A_log, dt_bias);
+    launch_dependent(gated_decay_kernel, flat_grid(rows * heads), kBlock, 0, stream, "gated_decay_kernel", a, stride, rows, heads, A_log, dt_bias);
     check_launch("gated_decay");
 }
 
@@ -547,9 +556,21 @@ void glu(const float *gate, const float *up, float *out, int64_t rows, int dim, 
     const int64_t n = rows * dim;
     with_width(aligned16(gate) && aligned16(up) && aligned16(out), [&](auto width) {
         constexpr int V = decltype(width)::value;
-        glu_kernel<V><<<flat_grid(n / V + 1), kBlock, 0, stream>>>(gate, up, out, n, act);
+        launch_dependent(glu_kernel<V>, flat_grid(n / V + 1), kBlock, 0, stream, "glu_kernel", gate, up, out, n, act);
     });
     check_launch("glu");
+}
+
+void glu_to_bf16(const float *gate, const float *up, int64_t rows, int dim, MlpActivation act, uint16_t *out,
+                 cudaStream_t stream) {
+    if (rows <= 0 || dim <= 0) return;
+    const int64_t n = rows * dim;
+    with_width(aligned16(gate) && aligned16(up) && aligned(out, 8), [&](auto width) {
+        constexpr int V = decltype(width)::value;
+        launch_dependent(glu_to_bf16_kernel<V>, flat_grid(n / V + 1), kBlock, 0, stream, "glu_to_bf16", gate, up, out,
+                         n, act);
+    });
+    check_launch("glu_to_bf16");
 }
 
 void add_bias(float *y, int64_t stride, int64_t rows, const float *bias, int dim, cudaStream_t stream) {
@@ -558,7 +579,7 @@ void add_bias(float *y, int64_t stride, int64_t rows, const float *bias, int dim
     with_width(vec, [&](auto width) {
         constexpr int V = decltype(width)::value;
         const RowGrid g = row_grid(rows, dim / V, "add_bias");
-        add_bias_kernel<V><<<g.grid, g.block, 0, stream>>>(y, stride, rows, bias, dim);
+        launch_dependent(add_bias_kernel<V>, g.grid, g.block, 0, stream, "add_bias_kernel", y, stride, rows, bias, dim);
     });
     check_launch("add_bias");
 }

@@ -12,9 +12,11 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <cstdint>
 
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/dependent_launch.cuh"
 #include "backends/cuda/kernels.h"
 
 namespace dn::cuda {
@@ -23,7 +25,18 @@ namespace {
 
 constexpr int kRows = 4;             // rows of W per block: each activation load serves all of them
 constexpr int kMaxSplit = 8;         // warps per block splitting K (256 threads: up to 255 registers)
-constexpr int64_t kTargetWarps = 2048;  // ~16 warps per SM on 132 SMs: enough loads in flight for HBM
+// Warps to aim for when splitting K: a warp's few loads each wait a full DRAM latency, so a
+// decode-sized matrix (8-50 MB) needs many of the GPU's resident warps to keep HBM busy (measured on
+// an H100 at batch 1: 2048 warps 1.56 ms a step, 6144 1.52 ms). DN_CUDA_GEMV_WARPS overrides it, for
+// tuning on other GPUs.
+int64_t target_warps() {
+    static const int64_t warps = [] {
+        const char *v = std::getenv("DN_CUDA_GEMV_WARPS");
+        const long n = v ? std::strtol(v, nullptr, 10) : 0;
+        return n >= 32 && n <= (1 << 20) ? int64_t(n) : int64_t(6144);
+    }();
+    return warps;
+}
 
 // 16 bytes of W that are read once: skip L1 so that the activation rows stay there.
 __device__ __forceinline__ uint4 load_streaming(const void *p) {
@@ -198,6 +211,7 @@ __global__ void __launch_bounds__(kMaxSplit * 32)
 
     const int64_t full = K / kChunk;
     const int64_t lane_k = int64_t(lane) * E;
+    dependent_kernel_begin();  // x comes from the previous kernel
     int64_t c = warp;
     for (; c + int64_t(kUnroll - 1) * splits < full; c += int64_t(kUnroll) * splits) {
         typename Load::Raw raw[kUnroll][kRows];
@@ -263,7 +277,8 @@ struct GemvLaunch {
 
 template <int M, bool kBf16, int E, bool kVecX>
 void launch(const GemvLaunch &a) {
-    gemv_kernel<M, kBf16, E, kVecX><<<a.grid, a.block, 0, a.stream>>>(a.x, a.x_stride, a.targets, a.K);
+    launch_dependent(gemv_kernel<M, kBf16, E, kVecX>, a.grid, a.block, 0, a.stream, "gemv", a.x, a.x_stride, a.targets,
+                     a.K);
 }
 
 template <int M>
@@ -322,7 +337,7 @@ void gemv_many(const float *x, int64_t x_stride, int M, const GemvTarget *target
     // Split K over more warps only while the rows alone leave the GPU short of warps, and only
     // while each warp keeps at least one full unrolled step of chunks.
     int splits = 1;
-    while (splits < kMaxSplit && blocks * splits < kTargetWarps && K / chunk >= 2 * splits * unroll) splits *= 2;
+    while (splits < kMaxSplit && blocks * splits < target_warps() && K / chunk >= 2 * splits * unroll) splits *= 2;
 
     const GemvLaunch a{x, x_stride, t, K, dim3(unsigned(blocks)), dim3(unsigned(32 * splits)), stream};
     switch (M) {

@@ -31,6 +31,10 @@ struct GemvTarget {
 };
 void gemv_many(const float *x, int64_t x_stride, int M, const GemvTarget *targets, int count, bool w_bf16, int64_t K,
                cudaStream_t stream);
+// out = bf16(act(gate) * up) on [rows][dim], densely packed: the SwiGLU product as the left operand of
+// a bfloat16 product.
+void glu_to_bf16(const float *gate, const float *up, int64_t rows, int dim, MlpActivation act, uint16_t *out,
+                 cudaStream_t stream);
 
 // ---- conversions and gathers ----
 // out[r][c] (bfloat16, dense [rows][cols]) = x[r * x_stride + c].

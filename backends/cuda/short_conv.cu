@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/device_math.cuh"
 #include "backends/cuda/kernels.h"
 #include "core/error.h"
 
@@ -25,8 +26,6 @@ constexpr int kMaxWidth = 16;        // W <= kMaxWidth: the weights of a channel
 constexpr int kThreads = 256;
 constexpr int kRowsPerLane = 4;      // rows of a chunk per time lane: loads in flight per thread
 constexpr int kMaxTimeLanes = 32;    // at least 8 channels per block
-
-__device__ __forceinline__ float silu(float x) { return x * (1.0f / (1.0f + expf(-x))); }
 
 // blockDim = (channels per block, time lanes); dynamic shared memory holds
 // [W-1 + time lanes * kRowsPerLane][channels per block] floats.

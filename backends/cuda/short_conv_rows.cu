@@ -17,6 +17,7 @@
 #include <cstdint>
 
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/device_math.cuh"
 #include "backends/cuda/kernels.h"
 #include "core/error.h"
 
@@ -40,8 +41,6 @@ struct ConvRowsParams {
     float *tails[kSeqsPerLaunch];  // [W-1][D] each; only the first grid.y are set
 };
 static_assert(sizeof(ConvRowsParams) < 4000, "kernel parameters must stay under 4 KiB");
-
-__device__ __forceinline__ float silu(float x) { return x * (1.0f / (1.0f + expf(-x))); }
 
 template <int VW>
 __device__ __forceinline__ void load_vec(const float *p, float (&v)[VW]) {

@@ -220,8 +220,7 @@ void run_layers(const Model &model, const std::vector<Span> &spans, int64_t R, L
         const MatmulTarget mlp_in[] = {{L.gate_proj.get(), B.mlp_gate, c.intermediate_size},
                                        {L.up_proj.get(), B.mlp_up, c.intermediate_size}};
         be.matmul_many(B.x, H, R, mlp_in, 2);
-        be.glu(B.mlp_gate, B.mlp_up, B.mlp_gate, R, c.intermediate_size, c.mlp_activation);
-        be.matmul(B.mlp_gate, c.intermediate_size, R, *L.down_proj, B.y, H);
+        be.glu_matmul(B.mlp_gate, B.mlp_up, R, c.intermediate_size, c.mlp_activation, *L.down_proj, B.y, H);
         // The residual add, fused with the next layer's input norm.
         if (i + 1 < c.num_layers)
             be.add_rms_norm(B.h, B.y, model.layer(i + 1).attn_norm, B.x, R, int(H), c.norm_eps);

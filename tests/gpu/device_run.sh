@@ -12,6 +12,11 @@ export DN_SHARED_DIR=$dev/shared DN_BACKEND_DIR=$dev/lib/deltanet/backends
 for f in "$root"/models/kjv-deltanet-6m/*; do ln -sf "$f" "$dev/shared/models/kjv-deltanet-6m/"; done
 
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv,noheader | tee "$out/gpu.txt"
+# DN_DEVICE_MODE=profile: no tests, no fla; where decode time goes (tests/gpu/profile_decode.sh).
+if [ "${DN_DEVICE_MODE:-all}" = profile ]; then
+  dev=$dev out=$out root=$root bash "$root/tests/gpu/profile_decode.sh"
+  exit $?
+fi
 status=0
 for t in test_cuda_kernels test_cuda; do
   "$dev/bin/$t" --gtest_color=no 2>&1 | tee "$out/$t.log" | grep -E "^\[  (FAILED|PASSED|SKIPPED) |measured|Failure|error|Expected|Which is|rel_err|  Actual" | head -80
@@ -19,7 +24,7 @@ for t in test_cuda_kernels test_cuda; do
 done
 if [ -x "$dev/bin/deltanet-cuda-bench" ] && [ "${DN_SKIP_BENCH:-0}" != 1 ]; then
   models=()
-  for config in deltanet-1.3b gated-deltanet-1.3b; do
+  for config in ${DN_BENCH_MODELS-deltanet-1.3b gated-deltanet-1.3b}; do
     "$dev/bin/deltanet" random-model --config "$root/src/cli/configs/$config.json" --dtype bf16 "/tmp/$config" >/dev/null &&
       models+=("/tmp/$config")
   done

@@ -7,6 +7,7 @@
 // prefill tokens/s at T = 2048 and 16384 against 2 * params * T flops at the bf16 peak; and the
 // delta-rule prefill kernel alone (T = 65536, H = 16, D = 128) in tokens/s.
 #include <cublasLt.h>
+#include <cuda_profiler_api.h>
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -123,6 +124,29 @@ double bf16_peak() {
     return 2.0 * double(n) * n * n / (ms[ms.size() / 2] * 1e-3);
 }
 
+// DN_BENCH_PARTS (comma-separated: kernel, ops, decode, prefill; default all) picks what runs, for
+// short targeted runs on the GPU machine. DN_BENCH_BATCHES (e.g. "1,32") picks the decode batches.
+bool part_wanted(const char *part) {
+    const char *parts = std::getenv("DN_BENCH_PARTS");
+    if (!parts || !*parts) return true;
+    const std::string list = std::string(",") + parts + ",";
+    return list.find(std::string(",") + part + ",") != std::string::npos;
+}
+
+std::vector<int> decode_batches() {
+    std::vector<int> batches;
+    const char *env = std::getenv("DN_BENCH_BATCHES");
+    for (const char *p = env; p && *p;) {
+        char *end = nullptr;
+        const long b = std::strtol(p, &end, 10);
+        if (end == p) break;
+        if (b > 0 && b <= 256) batches.push_back(int(b));
+        p = *end == ',' ? end + 1 : end;
+    }
+    if (batches.empty()) batches = {1, 32, 256};
+    return batches;
+}
+
 std::vector<int32_t> random_ids(size_t n, int32_t vocab, unsigned seed) {
     std::mt19937 rng(seed);
     std::vector<int32_t> ids(n);
@@ -155,7 +179,7 @@ void bench_model(const std::string &dir, double bandwidth, double peak) {
                 double(params) / 1e9, double(weight_bytes) / 1e9, double(step_bytes) / 1e9, double(state_bytes) / 1e6);
 
     std::vector<float> logits(size_t(vocab) * 256);
-    for (int batch : {1, 32, 256}) {
+    for (int batch : part_wanted("decode") ? decode_batches() : std::vector<int>{}) {
         std::vector<dn_state *> states(static_cast<size_t>(batch));
         for (auto &s : states) check(dn_state_create(model, nullptr, &s), "dn_state_create");
         const std::vector<int32_t> prompt = random_ids(8, vocab, 1);
@@ -169,17 +193,21 @@ void bench_model(const std::string &dir, double bandwidth, double peak) {
                       "decode batch");
         };
         for (int i = 0; i < 3; ++i) one_step();
-        const int steps = batch == 1 ? 64 : 16;
+        // DN_BENCH_PROFILE=1: three steps inside a profiler range (ncu --profile-from-start off).
+        const bool profile = std::getenv("DN_BENCH_PROFILE") && std::atoi(std::getenv("DN_BENCH_PROFILE")) == 1;
+        const int steps = profile ? 3 : batch == 1 ? 64 : 16;
+        if (profile) cudaProfilerStart();
         const double t0 = now();
         for (int i = 0; i < steps; ++i) one_step();
         const double per_step = (now() - t0) / steps;
+        if (profile) cudaProfilerStop();
         const double bytes = double(step_bytes) + 2.0 * double(batch) * double(state_bytes);
         const double floor = bytes / bandwidth;
         std::printf("  decode batch %3d: %8.3f ms/step  %9.0f tok/s   floor %.3f ms (%.2f GB)  %.0f%% of floor\n", batch,
                     per_step * 1e3, batch / per_step, floor * 1e3, bytes / 1e9, 100.0 * floor / per_step);
         for (auto *s : states) dn_state_free(s);
     }
-    for (int64_t T : {2048, 16384}) {
+    for (int64_t T : part_wanted("prefill") ? std::vector<int64_t>{2048, 16384} : std::vector<int64_t>{}) {
         const std::vector<int32_t> ids = random_ids(size_t(T), vocab, 3);
         dn_state *state = nullptr;
         check(dn_state_create(model, nullptr, &state), "dn_state_create");
@@ -270,6 +298,34 @@ void bench_decode_ops() {
     std::printf("  %-29s %7.2f us\n", "add_rms_norm 2048",
                 time_op(be, [&] { be.add_rms_norm(x, y, w, x + 8192, 1, 2048, 1e-6f); }) * 1e6);
     for (float *p : {x, y, w, tail, state, beta}) be.release(p);
+
+    // The batched steps' big pieces: products of B rows, and the state update over B sequences.
+    for (int64_t B : {32, 256}) {
+        std::printf("batch %lld:\n", static_cast<long long>(B));
+        float *xb = buffer(size_t(B) * 5632), *yb = buffer(size_t(B) * 11264);
+        for (const Shape &sh : {Shape{"q/k/v/o proj 2048x2048", 2048, 2048}, Shape{"gate/up 11264x2048", 11264, 2048},
+                                Shape{"down 2048x5632", 2048, 5632}}) {
+            auto m = matrix(sh.n, sh.k);
+            const double t = time_op(be, [&] { be.matmul(xb, sh.k, B, *m, yb, sh.n); }, 50);
+            std::printf("  matmul %-22s %7.2f us  %6.0f GB/s of weights\n", sh.what, t * 1e6,
+                        double(sh.n * sh.k * 2) / t / 1e9);
+        }
+        std::vector<float *> states(static_cast<size_t>(B));
+        for (auto &p : states) p = buffer(16 * 128 * 128);
+        const double t = time_op(be, [&] {
+            dn::DeltaRowsArgs a;
+            a.B = B, a.Hk = 16, a.Hv = 16, a.dk = 128, a.dv = 128;
+            a.q = xb, a.k = xb + 2048, a.v = xb + 4096, a.q_stride = a.k_stride = a.v_stride = 5632;
+            a.beta = yb, a.beta_stride = 16, a.states = states.data(), a.o = yb + 16 * B, a.o_stride = 2048;
+            be.delta_rule_rows(a);
+        }, 50);
+        const double bytes = 2.0 * double(B) * 16 * 128 * 128 * 4;
+        std::printf("  %-29s %7.2f us  %6.0f GB/s of state read + written\n", "delta rule rows 16x128x128", t * 1e6,
+                    bytes / t / 1e9);
+        for (float *p : states) be.release(p);
+        be.release(xb);
+        be.release(yb);
+    }
 }
 
 // The delta-rule prefill kernel alone through the backend interface, fp32 inputs, random data.
@@ -329,12 +385,14 @@ int main(int argc, char **argv) {
     const double peak = bf16_peak();
     std::printf("%s, %d SMs: copy %.2f TB/s (read + write), bf16 cuBLASLt %.0f TFLOP/s\n", prop.name,
                 prop.multiProcessorCount, bandwidth / 1e12, peak / 1e12);
-    std::printf("\ndelta-rule kernel\n");
-    for (bool bf16 : {false, true}) {
-        bench_delta_rule(false, bf16);
-        bench_delta_rule(true, bf16);
+    if (part_wanted("kernel")) {
+        std::printf("\ndelta-rule kernel\n");
+        for (bool bf16 : {false, true}) {
+            bench_delta_rule(false, bf16);
+            bench_delta_rule(true, bf16);
+        }
     }
-    bench_decode_ops();
+    if (part_wanted("ops")) bench_decode_ops();
     for (int i = 1; i < argc; ++i) bench_model(argv[i], bandwidth, peak);
     return 0;
 }
