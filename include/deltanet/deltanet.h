@@ -172,7 +172,8 @@ typedef enum dn_weight_memory {
 } dn_weight_memory;
 
 /** Called while a model loads: `done` of `total` bytes processed. Return non-zero to cancel the load
- *  (dn_model_load then fails with DN_ERR_INVALID_ARGUMENT and "cancelled"). */
+ *  (dn_model_load then fails with DN_ERR_INVALID_ARGUMENT and "cancelled"). Always called on the
+ *  thread that called dn_model_load(), before that call returns. */
 typedef int (*dn_progress_fn)(uint64_t done, uint64_t total, void *user_data);
 
 typedef struct dn_model_options {

@@ -181,7 +181,8 @@ DN_API dn_status dn_sampler_free(dn_sampler *sampler);
 /** Called with each new piece of text as it is generated. `text` (`len` bytes, valid only during the
  *  call) is complete UTF-8, possibly empty when a token completes no character yet; `token` is the id
  *  just generated. Return nonzero to go on, 0 to stop (dn_generate() then returns DN_OK with
- *  DN_STOP_CANCELLED). */
+ *  DN_STOP_CANCELLED). It is always called on the thread that called dn_generate(), before that
+ *  call returns, and must not call back into the library with the same state or stream. */
 typedef int (*dn_generate_callback)(const char *text, size_t len, int32_t token, void *user_data);
 
 /** Why generation stopped. */
