@@ -4,9 +4,14 @@
 #   CLI11: the deltanet command line    GoogleTest: the test suite
 #   PCRE2, ICU: Unicode-aware regular expressions and normalization forms for the tokenizers
 #   SWIG + JDK (javac, jni.h), SWIG + mono (mcs): the generated Java and C# bindings and their tests
+#   abigail-tools: abidiff/abidw, the ABI check against packaging/abi/ (CTest abi.baseline)
+#   dpkg-dev: dpkg-shlibdeps, which CPack runs to compute the .debs' Depends
+#   file: CPack's DEB generator finds the ELF files to strip and to pass to dpkg-shlibdeps with it
+#   lintian: checks the .debs (packaging/deb/test-debs.sh)
 set -euo pipefail
 packages=(cmake make g++ pkg-config libdnnl-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev binutils libpcre2-dev libicu-dev
-  swig openjdk-17-jdk-headless mono-mcs mono-runtime)
+  swig openjdk-17-jdk-headless mono-mcs mono-runtime
+  abigail-tools dpkg-dev file lintian)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -27,8 +27,13 @@ endfunction()
 file(REMOVE_RECURSE "${WORK_DIR}")
 set(prefix "${WORK_DIR}/prefix")
 run("cmake --install" "${CMAKE_COMMAND}" --install "${BUILD_DIR}" --prefix "${prefix}")
-file(GLOB libdirs "${prefix}/lib*")
-list(GET libdirs 0 libdir)
+# The library directory: lib, lib64 or lib/<multiarch> (Debian), whichever the build chose.
+file(GLOB_RECURSE libs "${prefix}/libdeltanet.so")
+if(NOT libs)
+  message(FATAL_ERROR "cmake --install put no libdeltanet.so under ${prefix}")
+endif()
+list(GET libs 0 lib)
+get_filename_component(libdir "${lib}" DIRECTORY)
 
 # find_package(deltanet) from a separate project.
 run("configuring the consumer" "${CMAKE_COMMAND}" -S "${SOURCE_DIR}/tests/install" -B "${WORK_DIR}/consumer"
