@@ -14,6 +14,8 @@
 #include "backends/backend.h"
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/delta_rule_tc.h"
+#include "backends/cuda/delta_rule_tc_split.h"
+#include "backends/cuda/features.h"
 #include "backends/cuda/gemm.h"
 #include "backends/cuda/kernels.h"
 #include "backends/plugin.h"
@@ -388,9 +390,15 @@ public:
     void delta_rule(const DeltaArgs &args) override {
         CudaQueue &q = queue();
         if (args.chunked) {
-            // The tensor-core path precomputes each chunk's key-only work into scratch.
-            // (delta_rule_tc_split.cu, faster on an H100 in its own benchmark, is not used yet: it
-            // has not been run through this backend's GPU tests.)
+            // Tensor-core paths, best first: the split kernels (every chunk's state-free products in
+            // parallel, then a short walk over the chunks), then the single kernel that precomputes
+            // only the key-only products; both keep their per-chunk work in the queue's scratch.
+            // DN_CUDA_DISABLE=split_delta_rule falls back to the latter (for A/B timing).
+            static const bool split_allowed = cuda::feature_enabled("split_delta_rule");
+            if (args.bf16_products && split_allowed) {
+                void *split = q.delta_scratch.get(cuda::delta_rule_tc_split_scratch_bytes(args), q.capturing);
+                if (cuda::delta_rule_chunked_tc_split(args, q.stream, split)) return;
+            }
             void *tc = args.bf16_products ? q.delta_scratch.get(cuda::delta_rule_tc_scratch_bytes(args), q.capturing)
                                           : nullptr;
             cuda::delta_rule_chunked(args, q.stream, tc);

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/features.h"
 
 namespace dn::cuda {
 
@@ -27,10 +28,6 @@ __device__ __forceinline__ void dependent_kernel_begin() {
     asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
 #endif
 }
-
-// False when DN_CUDA_DISABLE (a comma-separated list) names `feature`: switches for measuring what
-// an optimisation brings and for ruling one out when debugging. Features: pdl (dependent launches).
-bool feature_enabled(const char *feature);
 
 // Whether launch_dependent() asks for overlap: compute capability 9.0 or later, "pdl" enabled.
 bool dependent_launch_enabled();

@@ -22,6 +22,10 @@ for t in test_cuda_kernels test_cuda; do
   "$dev/bin/$t" --gtest_color=no 2>&1 | tee "$out/$t.log" | grep -E "^\[  (FAILED|PASSED|SKIPPED) |measured|Failure|error|Expected|Which is|rel_err|  Actual" | head -80
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 done
+# The delta-rule tests again on the fallback tensor-core kernel that the split one replaces.
+DN_CUDA_DISABLE=split_delta_rule "$dev/bin/test_cuda_kernels" --gtest_color=no --gtest_filter='*DeltaRule*' 2>&1 |
+  tee "$out/test_cuda_kernels_unsplit.log" | grep -E "^\[  (FAILED|PASSED|SKIPPED) |Failure|rel_err" | sed 's/^/unsplit: /' | head -20
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 if [ -x "$dev/bin/deltanet-cuda-bench" ] && [ "${DN_SKIP_BENCH:-0}" != 1 ]; then
   models=()
   for config in ${DN_BENCH_MODELS-deltanet-1.3b gated-deltanet-1.3b}; do
