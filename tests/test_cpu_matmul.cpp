@@ -71,7 +71,10 @@ std::vector<Problem> gemv_problems() {
     std::vector<Problem> problems;
     for (DType dtype : {DType::F32, DType::BF16})
         for (int64_t M : {1, 2, 3, 5, 8})
-            for (auto [N, K] : {std::pair<int64_t, int64_t>{1, 2}, {37, 30}, {129, 66}, {300, 514}, {17, 2050}})
+            // Products above 65536 weights run on every thread, each reading its share of the rows
+            // as several streams of unequal length (1 row: all but one stream empty).
+            for (auto [N, K] : {std::pair<int64_t, int64_t>{1, 2}, {37, 30}, {129, 66}, {300, 514}, {17, 2050},
+                                {1001, 130}, {33, 2050}})
                 problems.push_back({M, N, K, dtype});
     problems.push_back({1, 45, 31, DType::F32});  // odd K: the bf16 kernel needs even K, f32 does not
     problems.push_back({4, 45, 31, DType::BF16});  // odd K with bf16: the portable path
