@@ -7,8 +7,7 @@
 #   libdeltanet-dev           dev      headers, libdeltanet.so, CMake package, deltanet.pc
 #   deltanet-tools            tools    the deltanet CLI, its configs and the bundled model kjv-deltanet-6m
 #   libdeltanet-cuda<major>   cuda     the CUDA backend plugin (only when it is built: nvcc found)
-#   libdeltanet-hip<major>    hip      the HIP backend plugin (only when a deltanet-hip target exists;
-#                                      none does yet, issue 7)
+#   libdeltanet-hip<major>    hip      the HIP backend plugin (only when it is built: -DDN_HIP=ON)
 # Depends come from dpkg-shlibdeps (oneDNN, ICU, PCRE2, libgomp, libstdc++, libc) plus the
 # relations below. Files land under /usr (CPACK_PACKAGING_INSTALL_PREFIX); the library directory is
 # the build's CMAKE_INSTALL_LIBDIR (lib/<multiarch> on Debian: see CMakeLists.txt).
@@ -153,14 +152,17 @@ and cuBLASLt from NVIDIA's CUDA ${CUDAToolkit_VERSION_MAJOR} repository.")
   dn_deb_docs(cuda "libdeltanet-cuda${PROJECT_VERSION_MAJOR}")
 endif()
 if(TARGET deltanet-hip)
-  # The HIP backend (issue 7) installs as component hip into <libdir>/deltanet/backends.
+  # The HIP backend (backends/hip, -DDN_HIP=ON) installs as component hip into <libdir>/deltanet/backends;
+  # dpkg-shlibdeps adds the HIP runtime (Debian's libamdhip64-5, or ROCm's).
   list(APPEND CPACK_COMPONENTS_ALL hip)
   set(CPACK_DEBIAN_HIP_PACKAGE_NAME "libdeltanet-hip${PROJECT_VERSION_MAJOR}")
   set(CPACK_DEBIAN_HIP_PACKAGE_SECTION libs)
   set(CPACK_DEBIAN_HIP_PACKAGE_DEPENDS "${dn_deb_runtime} (= ${dn_deb_version})")
   set(CPACK_DEBIAN_HIP_DESCRIPTION "run DeltaNet-family language models (HIP backend)
 The HIP (AMD ROCm) backend of libdeltanet, a plugin that the library loads at
-run time for the devices hip:N.")
+run time for the devices hip:N: the CUDA backend's kernels compiled by hipcc
+for gfx90a (MI200) and gfx940, tiled or hipBLAS prefill products.
+Compiled for AMD GPUs but never run on one.")
   dn_deb_docs(hip "libdeltanet-hip${PROJECT_VERSION_MAJOR}")
 endif()
 

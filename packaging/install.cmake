@@ -4,7 +4,7 @@
 #   dev      headers, libdeltanet.so, CMake package, deltanet.pc    -> libdeltanet-dev
 #   tools    the deltanet CLI, its configs and the bundled model    -> deltanet-tools (src/cli)
 #   cuda     <libdir>/deltanet/backends/libdeltanet-cuda.so         -> libdeltanet-cuda<major>
-#   hip      <libdir>/deltanet/backends/libdeltanet-hip.so          -> libdeltanet-hip<major> (none yet)
+#   hip      <libdir>/deltanet/backends/libdeltanet-hip.so          -> libdeltanet-hip<major> (-DDN_HIP=ON)
 # `cmake --install build` installs them all.
 include(CMakePackageConfigHelpers)
 

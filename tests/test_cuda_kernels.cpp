@@ -94,7 +94,10 @@ TEST(CudaKernels, MatmulAgainstFloat64) {
                                 {8, 300, 264, true},  {9, 97, 131, true},    {130, 259, 520, true},
                                 {77, 64, 48, false},  {1, 4099, 7, false},   {5, 32000, 256, true},
                                 {1, 2048, 2048, true}, {8, 5632, 2048, true}, {4, 2048, 5632, true},
-                                {2, 96, 100, false},  {300, 2048, 1024, true}};
+                                {2, 96, 100, false},  {300, 2048, 1024, true},
+                                // Off the portable tiled kernel's 64 x 64 x 16 tiles (HIP, DN_CUDA_PORTABLE).
+                                {65, 63, 17, true},   {70, 130, 33, false}, {129, 1, 300, true},
+                                {200, 257, 1, false}};
     for (const MatmulCase &c : cases) {
         SCOPED_TRACE("M=" + std::to_string(c.M) + " N=" + std::to_string(c.N) + " K=" + std::to_string(c.K) +
                      (c.bf16 ? " bf16" : " f32"));

@@ -23,8 +23,10 @@
 //
 // Limits (the launcher throws DN_ERR_UNSUPPORTED beyond them): head_dim a multiple of 4 up to 256;
 // position + T below 2^31; num_heads up to 65535.
+#include "backends/cuda/gpu_runtime.h"
+#if !DN_GPU_PORTABLE
 #include <cooperative_groups.h>
-#include <cuda_runtime.h>
+#endif
 
 #include <atomic>
 #include <cmath>
@@ -304,7 +306,7 @@ __global__ __launch_bounds__(kDecodeThreads, 2) void decode_kernel(const Params 
         return;
     }
 
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900 && !DN_GPU_PORTABLE
     namespace cg = cooperative_groups;
     const cg::cluster_group cluster = cg::this_cluster();
     __shared__ float block_o[DP];  // the block's result for the cluster merge
@@ -370,6 +372,16 @@ struct TileShape {
 // `src` must still be a valid address). kVec4 false: four 4-byte copies, for rows not 16-byte aligned.
 template <bool kVec4>
 __device__ __forceinline__ void cp_async4(float *dst, const float *src, bool fill) {
+#if DN_GPU_PORTABLE
+    // A plain copy through registers: the waits below become no-ops, the __syncthreads() after them
+    // still publishes the data.
+    if constexpr (kVec4) {
+        *reinterpret_cast<float4 *>(dst) = fill ? *reinterpret_cast<const float4 *>(src) : make_float4(0, 0, 0, 0);
+    } else {
+#pragma unroll
+        for (int e = 0; e < 4; ++e) dst[e] = fill ? src[e] : 0.0f;
+    }
+#else
     const unsigned d = unsigned(__cvta_generic_to_shared(dst));
     if constexpr (kVec4) {
         asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src), "r"(fill ? 16 : 0)
@@ -381,13 +393,20 @@ __device__ __forceinline__ void cp_async4(float *dst, const float *src, bool fil
                          "r"(fill ? 4 : 0)
                          : "memory");
     }
+#endif
 }
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+__device__ __forceinline__ void cp_async_commit() {
+#if !DN_GPU_PORTABLE
+    asm volatile("cp.async.commit_group;\n" ::: "memory");
+#endif
+}
 // Waits until at most `kPending` of this thread's newest groups are in flight; a __syncthreads()
 // then publishes the landed data to the block.
 template <int kPending>
 __device__ __forceinline__ void cp_async_wait() {
+#if !DN_GPU_PORTABLE
     asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending) : "memory");
+#endif
 }
 
 template <int DP, bool kVec4>
@@ -589,6 +608,7 @@ __global__ __launch_bounds__(kRingThreads) void ring_write_kernel(const float *k
 constexpr int64_t kDecodeMaxRows = 32;
 constexpr int64_t kMinKeysPerSplit = 256;
 
+#if !DN_GPU_PORTABLE
 // A decode_kernel launch as clusters of `splits` blocks (one cluster per (token, head)).
 cudaLaunchConfig_t decode_config(dim3 grid, int splits, cudaStream_t stream, cudaLaunchAttribute &cluster) {
     cudaLaunchConfig_t config = {};
@@ -633,6 +653,11 @@ int cluster_sms() {
     if (device < kMaxDevices) known[device].store(result, std::memory_order_relaxed);
     return result > 0 ? result : 0;
 }
+#else
+// Portable builds have no thread-block clusters: one block per (token, head).
+template <int DP, bool kVec4>
+int cluster_sms() { return 0; }
+#endif
 
 // Blocks per (token, head) for the decode kernel: about two blocks per SM in all, at most
 // kMaxSplits, each with kMinKeysPerSplit keys or more; 1 without clusters.
@@ -651,15 +676,24 @@ int decode_splits(const Params &p) {
 
 template <int DP, bool kVec4>
 void launch_attention(const Params &p, cudaStream_t stream) {
-    if (p.T * p.group <= kDecodeMaxRows) {
+#if DN_GPU_PORTABLE
+    // The tile kernel needs more shared memory than an AMD workgroup has (64 KiB): portable builds
+    // run every query row through the decode kernel, a block per row and head.
+    constexpr bool kTilesFit = TileShape<DP>::smem_bytes <= size_t(dn::gpu::kPortableSharedBytes);
+#else
+    constexpr bool kTilesFit = true;
+#endif
+    if (p.T * p.group <= kDecodeMaxRows || !kTilesFit) {
         const int splits = decode_splits<DP, kVec4>(p);
         const dim3 grid(unsigned(splits), unsigned(p.T), unsigned(p.num_heads));
         if (splits == 1) {
             decode_kernel<DP, kVec4><<<grid, kDecodeThreads, 0, stream>>>(p, 1);
         } else {
+#if !DN_GPU_PORTABLE
             cudaLaunchAttribute cluster;
             const cudaLaunchConfig_t config = decode_config(grid, splits, stream, cluster);
             check(cudaLaunchKernelEx(&config, decode_kernel<DP, kVec4>, p, splits), "attention decode_kernel");
+#endif
         }
         check_launch("attention decode_kernel");
         return;

@@ -1,7 +1,7 @@
 // The CUDA backend: device memory, a CUDA stream per queue, cuBLASLt for the matrix products of
 // many rows and the kernels of kernels.h for everything else. Built into libdeltanet-cuda.so,
 // which the core loads at run time (backends/plugin.h); the core itself never links CUDA.
-#include <cuda_runtime_api.h>
+#include "backends/cuda/gpu_runtime.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -114,7 +114,8 @@ constexpr int kMaxDevices = 64;
 
 class CudaBackend final : public Backend {
 public:
-    explicit CudaBackend(int device) : device_(device), name_("cuda:" + std::to_string(device)) {
+    explicit CudaBackend(int device)
+        : device_(device), name_(std::string(gpu::kDeviceKind) + ":" + std::to_string(device)) {
         check(cudaSetDevice(device), "cudaSetDevice");
         default_queue_ = std::make_unique<CudaQueue>(device);
         gemm_ = std::make_unique<Gemm>();
@@ -462,7 +463,7 @@ extern "C" __attribute__((visibility("default"))) dn_status dn_backend_plugin_op
         if (interface_version != DN_BACKEND_PLUGIN_INTERFACE || !library_version ||
             std::strcmp(library_version, DN_VERSION_STRING) != 0) {
             put_message(message, capacity,
-                        dn::cat("libdeltanet-cuda.so ", DN_VERSION_STRING, " (backend interface ",
+                        dn::cat(dn::gpu::kPluginFile, " ", DN_VERSION_STRING, " (backend interface ",
                                 DN_BACKEND_PLUGIN_INTERFACE, ") does not match libdeltanet ",
                                 library_version ? library_version : "?", " (interface ", interface_version, ")"));
             return DN_ERR_UNSUPPORTED;
@@ -471,11 +472,14 @@ extern "C" __attribute__((visibility("default"))) dn_status dn_backend_plugin_op
         const cudaError_t e = cudaGetDeviceCount(&count);
         if (e != cudaSuccess) {
             cudaGetLastError();
-            put_message(message, capacity, dn::cat("no usable CUDA driver or device: ", cudaGetErrorString(e)));
+            put_message(message, capacity,
+                        dn::cat("no usable ", dn::gpu::kRuntimeName, " driver or device: ", cudaGetErrorString(e)));
             return DN_ERR_DEVICE;
         }
         if (device_index < 0 || device_index >= count || device_index >= kMaxDevices) {
-            put_message(message, capacity, dn::cat("there are ", count, " CUDA devices (cuda:0 .. cuda:", count - 1, ")"));
+            const char *kind = dn::gpu::kDeviceKind;
+            put_message(message, capacity, dn::cat("there are ", count, " ", dn::gpu::kRuntimeName, " devices (", kind,
+                                                   ":0 .. ", kind, ":", count - 1, ")"));
             return DN_ERR_DEVICE;
         }
         static std::mutex mutex;

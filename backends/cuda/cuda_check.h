@@ -1,7 +1,7 @@
 // Turning CUDA and cuBLAS errors into dn::Error, so that they reach the caller as a dn_status.
 #pragma once
 
-#include <cuda_runtime_api.h>
+#include "backends/cuda/gpu_runtime.h"
 
 #include "core/error.h"
 

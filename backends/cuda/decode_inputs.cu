@@ -17,7 +17,7 @@
 //
 // The tails are host arrays of device pointers: each launch takes up to kSeqsPerLaunch of each by
 // value in its parameters, so that a recorded CUDA graph holds them and nothing is staged.
-#include <cuda_runtime.h>
+#include "backends/cuda/gpu_runtime.h"
 
 #include <cstdint>
 

@@ -18,7 +18,7 @@
 // The triangular system is solved in 16-row blocks (the 16 x 16 diagonal blocks inverted in
 // registers), so the 64 x 64 inverse T of the CPU code is never formed. Only exponentials of
 // G_i - G_j <= 0 are taken, so strong decay cannot overflow.
-#include <cuda_runtime.h>
+#include "backends/cuda/gpu_runtime.h"
 
 #include <cstdint>
 #include <initializer_list>

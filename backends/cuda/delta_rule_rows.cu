@@ -16,7 +16,7 @@
 // grid = (row tiles of dv, Hv, sequences of this launch). The states are a host array of device
 // pointers: each launch takes up to kSeqsPerLaunch of them by value in its parameters, so that a
 // recorded CUDA graph holds them and nothing is staged on the device.
-#include <cuda_runtime.h>
+#include "backends/cuda/gpu_runtime.h"
 
 #include <cstdint>
 

@@ -2,7 +2,7 @@
 // inputs, outputs and state, float32 accumulation; operands rounded to bfloat16 for mma.sync.
 #pragma once
 
-#include <cuda_runtime_api.h>
+#include "backends/cuda/gpu_runtime.h"
 
 #include <cstddef>
 

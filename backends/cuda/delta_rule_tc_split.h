@@ -12,7 +12,7 @@
 // The host emulation harness (DN_TC_EMULATE, tests/test_delta_rule_tc_emulated.cpp) includes the .cu
 // without a CUDA toolkit and calls the block functions directly.
 #ifndef DN_TC_EMULATE
-#include <cuda_runtime_api.h>
+#include "backends/cuda/gpu_runtime.h"
 
 namespace dn::cuda {
 

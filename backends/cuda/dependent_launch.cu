@@ -14,6 +14,9 @@ bool feature_enabled(const char *feature) {
 }
 
 bool dependent_launch_enabled() {
+#if DN_GPU_PORTABLE
+    return false;  // no dependent launches (launch_dependent launches the ordinary way)
+#else
     static const bool allowed = feature_enabled("pdl");
     constexpr int kMaxDevices = 64;
     static signed char capable[kMaxDevices] = {};  // 0 unknown, 1 yes, -1 no; races only repeat the query
@@ -25,6 +28,7 @@ bool dependent_launch_enabled() {
         capable[device] = major >= 9 ? 1 : -1;
     }
     return capable[device] == 1;
+#endif
 }
 
 }  // namespace dn::cuda

@@ -12,7 +12,7 @@
 // way (<<<>>>, cuBLASLt) keep full stream ordering.
 #pragma once
 
-#include <cuda_runtime.h>
+#include "backends/cuda/gpu_runtime.h"
 
 #include <utility>
 
@@ -22,7 +22,7 @@
 namespace dn::cuda {
 
 __device__ __forceinline__ void dependent_kernel_begin() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900 && !DN_GPU_PORTABLE
     asm volatile("griddepcontrol.wait;" ::: "memory");
     // This kernel's own successor may now be scheduled (and run its prologue) beside this one.
     asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
@@ -35,6 +35,11 @@ bool dependent_launch_enabled();
 template <typename... Params, typename... Args>
 void launch_dependent(void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared_bytes, cudaStream_t stream,
                       const char *what, Args &&...args) {
+#if DN_GPU_PORTABLE
+    // No dependent launches (HIP has none): an ordinary launch, fully stream-ordered.
+    kernel<<<grid, block, shared_bytes, stream>>>(std::forward<Args>(args)...);
+    check(cudaGetLastError(), what);
+#else
     cudaLaunchAttribute attribute[1] = {};
     attribute[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
     attribute[0].val.programmaticStreamSerializationAllowed = 1;
@@ -46,6 +51,7 @@ void launch_dependent(void (*kernel)(Params...), dim3 grid, dim3 block, size_t s
     config.attrs = attribute;
     config.numAttrs = dependent_launch_enabled() ? 1 : 0;
     check(cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...), what);
+#endif
 }
 
 }  // namespace dn::cuda

@@ -3,7 +3,7 @@
 // unfused paths give the same numbers. Mirrors backends/cpu's expressions.
 #pragma once
 
-#include <cuda_runtime.h>
+#include "backends/cuda/gpu_runtime.h"
 
 #include "backends/backend.h"
 

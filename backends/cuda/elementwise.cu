@@ -9,8 +9,7 @@
 // (and shared memory across warps), and writes from registers. Kernels over contiguous data move
 // 16 bytes per access where all their pointers and strides allow, and fall back to scalar accesses
 // otherwise.
-#include <cuda_bf16.h>
-#include <cuda_runtime.h>
+#include "backends/cuda/gpu_runtime.h"
 
 #include <algorithm>
 #include <climits>

@@ -7,8 +7,7 @@
 // interleaved chunks of one 16-byte load per lane (S > 1 only when there are too few rows to fill
 // the GPU). Each lane accumulates kRows * M float32 sums, which one butterfly reduce-scatter leaves
 // in distinct lanes; a block with several warps then adds theirs through shared memory.
-#include <cuda_bf16.h>
-#include <cuda_runtime.h>
+#include "backends/cuda/gpu_runtime.h"
 
 #include <algorithm>
 #include <climits>
@@ -40,11 +39,15 @@ int64_t target_warps() {
 
 // 16 bytes of W that are read once: skip L1 so that the activation rows stay there.
 __device__ __forceinline__ uint4 load_streaming(const void *p) {
+#if DN_GPU_PORTABLE
+    return __ldg(static_cast<const uint4 *>(p));
+#else
     uint4 v;
     asm("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
         : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
         : "l"(p));
     return v;
+#endif
 }
 
 // A bfloat16 is the high half of a float32, so widening is exact: the bits shift into place.

@@ -9,7 +9,7 @@
 
 #include <cstdint>
 
-#include <cuda_runtime_api.h>
+#include "backends/cuda/gpu_runtime.h"
 
 #include "backends/backend.h"
 

@@ -9,7 +9,7 @@
 // adjacent channels in adjacent lanes: coalesced rows) and timesteps (blockDim.y time lanes, each
 // taking kRowsPerLane rows of a chunk). The launcher shapes the block to T: one time lane and 256
 // channels for decode, 32 time lanes of 8 channels for long prefills (8 floats = one 32-byte sector).
-#include <cuda_runtime.h>
+#include "backends/cuda/gpu_runtime.h"
 
 #include <cstdint>
 

@@ -12,7 +12,7 @@
 // The tails are a host array of device pointers: each launch takes up to kSeqsPerLaunch of them by
 // value in its parameters (grid.y = sequence), so that a recorded CUDA graph holds them and nothing
 // has to be staged on the device.
-#include <cuda_runtime.h>
+#include "backends/cuda/gpu_runtime.h"
 
 #include <cstdint>
 

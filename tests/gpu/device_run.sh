@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs on the GPU machine over what tests/gpu/pack.sh packed: the CUDA tests, then the benchmarks.
+# Runs on the GPU machine over what tests/gpu/pack.sh packed: the CUDA tests (with the normal plugin,
+# then with the portable one), then the benchmarks.
 # Logs go to $OUT (the device tool brings them back); the summary is printed last.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,6 +27,16 @@ done
 DN_CUDA_DISABLE=split_delta_rule "$dev/bin/test_cuda_kernels" --gtest_color=no --gtest_filter='*DeltaRule*' 2>&1 |
   tee "$out/test_cuda_kernels_unsplit.log" | grep -E "^\[  (FAILED|PASSED|SKIPPED) |Failure|rel_err" | sed 's/^/unsplit: /' | head -20
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+# The same tests over the portable plugin (DN_CUDA_PORTABLE, packed by pack.sh): the code paths that
+# the HIP build compiles (tiled products, no PTX, 64 KiB shared memory), proven on this GPU.
+if [ -d "$dev/lib/deltanet/backends-portable" ]; then
+  echo "== portable configuration (the HIP build's code paths)"
+  for t in test_cuda_kernels test_cuda; do
+    DN_BACKEND_DIR=$dev/lib/deltanet/backends-portable "$dev/bin/$t" --gtest_color=no 2>&1 | tee "$out/$t.portable.log" |
+      grep -E "^\[  (FAILED|PASSED|SKIPPED) |Failure|error|Expected|Which is|rel_err|  Actual" | head -80
+    [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+  done
+fi
 if [ -x "$dev/bin/deltanet-cuda-bench" ] && [ "${DN_SKIP_BENCH:-0}" != 1 ]; then
   models=()
   for config in ${DN_BENCH_MODELS-deltanet-1.3b gated-deltanet-1.3b}; do

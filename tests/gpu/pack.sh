@@ -3,13 +3,19 @@
 # needs into .device/ (ignored by git): the binaries, the Debian runtime libraries that machine
 # lacks, and the ground truth. Then, from the device tool:
 #   run(command="bash tests/gpu/device_run.sh", carry=[".device", ".fla"])
-# builds nothing there, checks everything (ctest label cuda) and times it (deltanet-cuda-bench).
+# builds nothing there, checks everything (ctest label cuda; the CUDA tests again with the portable
+# plugin) and times it (deltanet-cuda-bench).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$root/build}
 shared=${DN_SHARED_DIR:-$root/../shared}
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDN_CUDA=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
+# The portable configuration (DN_CUDA_PORTABLE: the code paths the HIP plugin compiles, see
+# backends/cuda/gpu_runtime.h): only its plugin, which the same test binaries load from a second folder.
+portable=${PORTABLE_BUILD_DIR:-$root/build-portable}
+cmake -S "$root" -B "$portable" -DCMAKE_BUILD_TYPE=Release -DDN_CUDA=ON -DDN_CUDA_PORTABLE=ON >/dev/null
+cmake --build "$portable" -j"$(nproc)" --target deltanet-cuda
 
 out=$root/.device
 rm -rf "$out"
@@ -19,6 +25,8 @@ cp "$build"/tests/test_cuda "$build"/tests/test_cuda_kernels "$build"/src/cli/de
 [ -x "$build/backends/cuda/deltanet-cuda-bench" ] && cp "$build/backends/cuda/deltanet-cuda-bench" "$out/bin/"
 cp -P "$build"/libdeltanet.so* "$out/lib/"
 cp "$build"/deltanet/backends/libdeltanet-cuda.so "$out/lib/deltanet/backends/"
+mkdir -p "$out/lib/deltanet/backends-portable"
+cp "$portable"/deltanet/backends/libdeltanet-cuda.so "$out/lib/deltanet/backends-portable/"
 for lib in libdnnl.so.2 libpcre2-8.so.0 libicuuc.so.72 libgomp.so.1; do
   cp -L "/usr/lib/x86_64-linux-gnu/$lib" "$out/lib/"
 done
@@ -30,7 +38,7 @@ cp "$shared/README.md" "$out/shared/"
 cp -r "$shared"/fixtures/* "$out/shared/fixtures/"
 # The bundled model is in the tree already; only the held-out ids and reference come along.
 cp "$shared"/models/kjv-deltanet-6m/{val_ids.safetensors,reference.json} "$out/shared/models/kjv-deltanet-6m/"
-strip --strip-unneeded "$out"/bin/* "$out"/lib/deltanet/backends/*.so 2>/dev/null || true
+strip --strip-unneeded "$out"/bin/* "$out"/lib/deltanet/backends*/*.so 2>/dev/null || true
 # One compressed bundle: the device tool carries at most 64 MiB with the tree.
 tar -C "$out" -cf - bin lib shared | xz -T0 -6 >"$root/.device-bundle.tar.xz"
 rm -rf "$out" && mkdir -p "$out" && mv "$root/.device-bundle.tar.xz" "$out/bundle.tar.xz"

@@ -8,10 +8,6 @@ get_filename_component(SOURCE_PATH "${CMAKE_CURRENT_LIST_DIR}/../../../.." ABSOL
 # The library is a shared library with a C ABI and loads its GPU backends as plugins at run time.
 vcpkg_check_linkage(ONLY_DYNAMIC_LIBRARY)
 
-if("hip" IN_LIST FEATURES)
-  message(FATAL_ERROR "deltanet[hip]: the HIP backend is not implemented yet (the feature is declared "
-    "so that manifests can name it once it is)")
-endif()
 
 vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
   FEATURES
@@ -21,6 +17,12 @@ if("cuda" IN_LIST FEATURES)
   list(APPEND FEATURE_OPTIONS -DDN_CUDA=ON)
 else()
   list(APPEND FEATURE_OPTIONS -DDN_CUDA=OFF)
+endif()
+# hip: the HIP plugin, built by the host's hipcc (ROCm's or Debian's; vcpkg has no port for it).
+if("hip" IN_LIST FEATURES)
+  list(APPEND FEATURE_OPTIONS -DDN_HIP=ON)
+else()
+  list(APPEND FEATURE_OPTIONS -DDN_HIP=OFF)
 endif()
 
 # PCRE2 has no CMake package: the project finds it with pkg-config.
