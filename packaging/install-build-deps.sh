@@ -8,10 +8,12 @@
 #   dpkg-dev: dpkg-shlibdeps, which CPack runs to compute the .debs' Depends
 #   file: CPack's DEB generator finds the ELF files to strip and to pass to dpkg-shlibdeps with it
 #   lintian: checks the .debs (packaging/deb/test-debs.sh)
+#   clang, libclang-rt-14-dev (libFuzzer), libomp-dev (clang's OpenMP): the fuzz targets (tests/fuzz)
 set -euo pipefail
 packages=(cmake make g++ pkg-config libdnnl-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev binutils libpcre2-dev libicu-dev
   swig openjdk-17-jdk-headless mono-mcs mono-runtime
-  abigail-tools dpkg-dev file lintian)
+  abigail-tools dpkg-dev file lintian
+  clang libclang-rt-14-dev libomp-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

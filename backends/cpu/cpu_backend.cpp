@@ -1,6 +1,7 @@
 #include "backends/cpu/cpu_backend.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -79,12 +80,17 @@ public:
 
     float *alloc(size_t count) override {
         // 64-byte alignment for AVX-512 loads; at least one element so that 0 gives a real pointer.
+        // Through the (replaceable) aligned operator new, so that a test that fails allocations in
+        // turn reaches these too; a count too large to express in bytes fails the same way.
+        if (count > (SIZE_MAX - 63) / sizeof(float)) fail(DN_ERR_OUT_OF_MEMORY, "cannot allocate ", count, " floats");
         const size_t bytes = ((std::max<size_t>(count, 1) * sizeof(float)) + 63) / 64 * 64;
-        void *p = std::aligned_alloc(64, bytes);
+        void *p = ::operator new(bytes, std::align_val_t(64), std::nothrow);
         if (!p) fail(DN_ERR_OUT_OF_MEMORY, "cannot allocate ", bytes, " bytes of host memory");
         return static_cast<float *>(p);
     }
-    void release(float *buffer) override { std::free(buffer); }
+    void release(float *buffer) override {
+        if (buffer) ::operator delete(buffer, std::align_val_t(64));
+    }
     void zero(float *buffer, size_t count) override { std::memset(buffer, 0, count * sizeof(float)); }
     void copy(float *dst, const float *src, size_t count) override {
         if (count) std::memmove(dst, src, count * sizeof(float));

@@ -12,6 +12,14 @@
  *   dn_state   one sequence's memory: the delta-rule matrices, the short-convolution tails and the
  *              key/value cache of softmax-attention layers. Used by one thread at a time.
  *
+ * Threads: every function's comment ends with its rule ("Threads: ..."). In short: a model and a
+ * tokenizer are immutable and may be used by any number of threads at once; a stream, a state, a
+ * detokenizer and a sampler are used by one thread at a time (they may move between threads when
+ * the program orders the calls, e.g. with a mutex or by joining a thread); a handle is freed only
+ * when no call uses it. Getters, option initialisers and status strings are safe anywhere. The
+ * library starts no threads of its own except the OpenMP worker team of CPU calls, which runs
+ * inside the call and is done when it returns; callbacks run on the calling thread.
+ *
  * Every function returns a dn_status. DN_OK is 0; anything else is an error, explained by
  * dn_status_string() and, in more detail, by dn_last_error() on the calling thread. A failed call
  * leaves its outputs untouched and the objects it was given as they were (a failed forward does not
@@ -73,12 +81,13 @@ typedef enum dn_status {
 } dn_status;
 
 /** A short, static English description of a status ("token id out of range"). Never NULL; an unknown
- *  value gives "unknown status". Thread-safe. */
+ *  value gives "unknown status". Threads: safe from any thread at any time. */
 DN_API const char *dn_status_string(dn_status status);
 
 /** The message of the last failed call made on the calling thread, naming what was wrong (a file, a
  *  tensor, a field, a value). Empty string if the thread's last call succeeded or none was made. The
- *  pointer stays valid until the thread's next call into the library. Thread-safe (thread-local). */
+ *  pointer stays valid until the thread's next call into the library. Threads: safe; each thread
+ *  has its own message (thread-local). */
 DN_API const char *dn_last_error(void);
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -86,10 +95,12 @@ DN_API const char *dn_last_error(void);
 /* ------------------------------------------------------------------------------------------------ */
 
 /** The library's version at run time (compare with DN_VERSION_MAJOR/MINOR/PATCH from version.h, the
- *  header's). Any output pointer may be NULL. Always DN_OK. */
+ *  header's). Any output pointer may be NULL. Always DN_OK.
+ *  Threads: safe from any thread at any time. */
 DN_API dn_status dn_version(int32_t *major, int32_t *minor, int32_t *patch);
 
-/** The run-time version as "MAJOR.MINOR.PATCH". Never NULL, static storage. */
+/** The run-time version as "MAJOR.MINOR.PATCH". Never NULL, static storage.
+ *  Threads: safe from any thread at any time. */
 DN_API const char *dn_version_string(void);
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -103,7 +114,8 @@ typedef struct dn_stream_options {
     int32_t num_threads; /**< CPU worker threads; 0 (default) = all cores the process may use */
 } dn_stream_options;
 
-/** Fill `options` with defaults and set its struct_size. DN_ERR_NULL_ARGUMENT if NULL. */
+/** Fill `options` with defaults and set its struct_size. DN_ERR_NULL_ARGUMENT if NULL.
+ *  Threads: safe; touches only *options. */
 DN_API dn_status dn_stream_options_init(dn_stream_options *options);
 
 /** Create an execution stream on `device`: "cpu", or "cuda:N" for NVIDIA GPU N. GPU backends are
@@ -114,21 +126,26 @@ DN_API dn_status dn_stream_options_init(dn_stream_options *options);
  *  On error *out_stream is left unchanged. Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_INVALID_ARGUMENT
  *  (unparsable device, negative thread count, struct_size too small), DN_ERR_UNSUPPORTED (no plugin
  *  for that kind of device is installed, or one of another libdeltanet version), DN_ERR_DEVICE (no
- *  driver or no such device), DN_ERR_OUT_OF_MEMORY. */
+ *  driver or no such device), DN_ERR_OUT_OF_MEMORY.
+ *  Threads: safe; any number of threads may create streams at once. */
 DN_API dn_status dn_stream_create(const char *device, const dn_stream_options *options,
                                   dn_stream **out_stream);
 
 /** Wait until all work submitted to the stream has finished. Every call that reads or writes host
  *  memory (forward, decode, state save/load) has finished when it returns, on every device, so this
- *  only matters for future asynchronous calls. Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_DEVICE. */
+ *  only matters for future asynchronous calls. Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_DEVICE.
+ *  Threads: `stream` is used by one thread at a time (calls on one stream must not overlap; it may
+ *  pass between threads with the caller's synchronization). */
 DN_API dn_status dn_stream_synchronize(dn_stream *stream);
 
 /** The device string the stream was created for ("cpu"). *out_device points into the stream and is
- *  valid while it lives. Errors: DN_ERR_NULL_ARGUMENT. */
+ *  valid while it lives. Errors: DN_ERR_NULL_ARGUMENT.
+ *  Threads: safe while the stream lives (it only reads the device string). */
 DN_API dn_status dn_stream_device(const dn_stream *stream, const char **out_device);
 
 /** Destroy a stream (waiting for its work first). NULL is allowed and does nothing. Models and states
- *  created through it stay valid: they belong to the device, not the stream. Always DN_OK. */
+ *  created through it stay valid: they belong to the device, not the stream. Always DN_OK.
+ *  Threads: no other call may be using the stream or follow on it. */
 DN_API dn_status dn_stream_destroy(dn_stream *stream);
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -185,7 +202,8 @@ typedef struct dn_model_options {
                                      field, from a program built against an older header, means the default) */
 } dn_model_options;
 
-/** Fill `options` with defaults and set its struct_size. DN_ERR_NULL_ARGUMENT if NULL. */
+/** Fill `options` with defaults and set its struct_size. DN_ERR_NULL_ARGUMENT if NULL.
+ *  Threads: safe; touches only *options. */
 DN_API dn_status dn_model_options_init(dn_model_options *options);
 
 /** Load a model from a Hugging Face directory `path` holding config.json and either
@@ -198,32 +216,39 @@ DN_API dn_status dn_model_options_init(dn_model_options *options);
  *  Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_IO (missing or unreadable file), DN_ERR_MALFORMED_FILE
  *  (bad JSON, truncated or inconsistent safetensors), DN_ERR_MODEL_MISMATCH (tensor missing, wrong
  *  shape or dtype for the config), DN_ERR_UNSUPPORTED (model_type, field value), DN_ERR_OUT_OF_MEMORY.
- *  Thread-safe: different threads may load models at once. */
+ *  Threads: safe; different threads may load models at once, each with its own stream (the stream
+ *  is in use for the call, as for every call taking a stream). The progress callback runs on the
+ *  calling thread. */
 DN_API dn_status dn_model_load(dn_stream *stream, const char *path, const dn_model_options *options,
                                dn_model **out_model);
 
 /** Free a model handle. States made from it keep what they need of the model alive, so they may
  *  still be saved, loaded, cloned, reset and freed afterwards; the model's memory goes with the last
- *  of them. (Running one needs a model handle.) NULL is allowed. Always DN_OK. */
+ *  of them. (Running one needs a model handle.) NULL is allowed. Always DN_OK.
+ *  Threads: no call using this model handle may be running or follow; states of the model may be in
+ *  use on other threads (they keep what they need). */
 DN_API dn_status dn_model_free(dn_model *model);
 
 /** Getters. Each writes one value to its output pointer; DN_ERR_NULL_ARGUMENT if either pointer is
- *  NULL. Thread-safe. */
+ *  NULL. Threads (every getter below): safe, also while other threads run the model. */
 DN_API dn_status dn_model_family(const dn_model *model, dn_family *out_family);
 DN_API dn_status dn_model_vocab_size(const dn_model *model, int32_t *out_vocab_size);
 DN_API dn_status dn_model_num_layers(const dn_model *model, int32_t *out_num_layers);
 DN_API dn_status dn_model_hidden_size(const dn_model *model, int32_t *out_hidden_size);
-/** Number of layers that are softmax attention (hybrid models), 0 for pure (Gated) DeltaNet. */
+/** Number of layers that are softmax attention (hybrid models), 0 for pure (Gated) DeltaNet.
+ *  Threads: safe, as the getters above. */
 DN_API dn_status dn_model_num_attention_layers(const dn_model *model, int32_t *out_count);
-/** The dtype most weights are stored in (the checkpoint's). */
+/** The dtype most weights are stored in (the checkpoint's). Threads: safe, as the getters above. */
 DN_API dn_status dn_model_weight_dtype(const dn_model *model, dn_dtype *out_dtype);
-/** Total bytes of weights as stored. */
+/** Total bytes of weights as stored. Threads: safe, as the getters above. */
 DN_API dn_status dn_model_weight_bytes(const dn_model *model, uint64_t *out_bytes);
-/** Number of parameters. */
+/** Number of parameters. Threads: safe, as the getters above. */
 DN_API dn_status dn_model_num_params(const dn_model *model, uint64_t *out_params);
-/** Bytes of one state created with default options (see dn_state_options.max_context). */
+/** Bytes of one state created with default options (see dn_state_options.max_context).
+ *  Threads: safe, as the getters above. */
 DN_API dn_status dn_model_state_bytes(const dn_model *model, uint64_t *out_bytes);
-/** config.json's bos_token_id / eos_token_id, or -1 where absent. */
+/** config.json's bos_token_id / eos_token_id, or -1 where absent.
+ *  Threads: safe, as the getters above. */
 DN_API dn_status dn_model_special_tokens(const dn_model *model, int32_t *out_bos, int32_t *out_eos);
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -240,39 +265,48 @@ typedef struct dn_state_options {
     int64_t max_context;
 } dn_state_options;
 
-/** Fill `options` with defaults and set its struct_size. DN_ERR_NULL_ARGUMENT if NULL. */
+/** Fill `options` with defaults and set its struct_size. DN_ERR_NULL_ARGUMENT if NULL.
+ *  Threads: safe; touches only *options. */
 DN_API dn_status dn_state_options_init(dn_state_options *options);
 
 /** Create an empty state (no tokens seen) for `model`, on the model's device. `options` may be NULL.
- *  Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_INVALID_ARGUMENT, DN_ERR_OUT_OF_MEMORY. */
+ *  Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_INVALID_ARGUMENT, DN_ERR_OUT_OF_MEMORY.
+ *  Threads: safe; many threads may create states of one model at once (the model is only read). */
 DN_API dn_status dn_state_create(const dn_model *model, const dn_state_options *options,
                                  dn_state **out_state);
 
-/** Forget every token: the state becomes as new. Errors: DN_ERR_NULL_ARGUMENT. */
+/** Forget every token: the state becomes as new. Errors: DN_ERR_NULL_ARGUMENT.
+ *  Threads: `state` is used by one thread at a time (as by every call taking a state). */
 DN_API dn_status dn_state_reset(dn_state *state);
 
 /** Make an independent copy of `state` (same model, same tokens seen, bit-identical memory).
- *  Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_OUT_OF_MEMORY. */
+ *  Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_OUT_OF_MEMORY.
+ *  Threads: `state` is used by one thread at a time; the clone is independent of it. */
 DN_API dn_status dn_state_clone(const dn_state *state, dn_state **out_state);
 
-/** Number of tokens the state has consumed. */
+/** Number of tokens the state has consumed.
+ *  Threads: `state` is used by one thread at a time. */
 DN_API dn_status dn_state_position(const dn_state *state, int64_t *out_position);
 
-/** Bytes dn_state_save() needs for this state. */
+/** Bytes dn_state_save() needs for this state.
+ *  Threads: `state` is used by one thread at a time. */
 DN_API dn_status dn_state_save_size(const dn_state *state, size_t *out_size);
 
 /** Serialise the state into `buffer` (`capacity` bytes): a versioned blob with a fingerprint of the
  *  model and a checksum. *out_written (may be NULL) receives the size. Errors: DN_ERR_NULL_ARGUMENT,
- *  DN_ERR_BUFFER_TOO_SMALL (nothing written; dn_state_save_size() tells the size). */
+ *  DN_ERR_BUFFER_TOO_SMALL (nothing written; dn_state_save_size() tells the size).
+ *  Threads: `state` is used by one thread at a time. */
 DN_API dn_status dn_state_save(const dn_state *state, void *buffer, size_t capacity, size_t *out_written);
 
 /** Replace the contents of `state` with a blob from dn_state_save(). The blob must come from the
  *  same model (same config and weight shapes) and the same state options. On any error the state is
  *  unchanged. Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_STATE_CORRUPT (bad magic, version, size or
- *  checksum), DN_ERR_STATE_MISMATCH (another model or other options). */
+ *  checksum), DN_ERR_STATE_MISMATCH (another model or other options).
+ *  Threads: `state` is used by one thread at a time; the blob is only read. */
 DN_API dn_status dn_state_load(dn_state *state, const void *buffer, size_t size);
 
-/** Free a state. NULL is allowed. Always DN_OK. */
+/** Free a state. NULL is allowed. Always DN_OK.
+ *  Threads: no other call may be using the state or follow on it. */
 DN_API dn_status dn_state_free(dn_state *state);
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -293,7 +327,9 @@ typedef enum dn_logits_mode {
  *  `logits` is untouched.
  *  Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_INVALID_ARGUMENT (n_tokens == 0, bad mode),
  *  DN_ERR_TOKEN_OUT_OF_RANGE, DN_ERR_BUFFER_TOO_SMALL, DN_ERR_STATE_MISMATCH (state of another model
- *  or stream of another device), DN_ERR_CONTEXT_FULL, DN_ERR_OUT_OF_MEMORY, DN_ERR_DEVICE. */
+ *  or stream of another device), DN_ERR_CONTEXT_FULL, DN_ERR_OUT_OF_MEMORY, DN_ERR_DEVICE.
+ *  Threads: `stream` and `state` are used by this call alone while it runs; `model` may be used by
+ *  any number of other threads at once (each with its own stream and states). */
 DN_API dn_status dn_forward(dn_stream *stream, const dn_model *model, dn_state *state,
                             const int32_t *tokens, size_t n_tokens, dn_logits_mode mode,
                             float *logits, size_t logits_capacity);
@@ -302,7 +338,9 @@ DN_API dn_status dn_forward(dn_stream *stream, const dn_model *model, dn_state *
  *  pass that reads the weights once, and write logits [batch x vocab_size] row-major into `logits`
  *  (`logits_capacity` floats). Equal to `batch` separate dn_forward() calls with n_tokens = 1. On
  *  error no state is advanced. Errors: as dn_forward(), plus DN_ERR_INVALID_ARGUMENT when a state
- *  appears twice. */
+ *  appears twice.
+ *  Threads: as dn_forward(): `stream` and every state are this call's alone while it runs; `model`
+ *  is shared. */
 DN_API dn_status dn_decode_batch(dn_stream *stream, const dn_model *model, dn_state *const *states,
                                  const int32_t *tokens, size_t batch, float *logits,
                                  size_t logits_capacity);

@@ -38,10 +38,13 @@ typedef struct dn_tokenizer dn_tokenizer;
  *  when present for the bos/eos names) or a tokenizer.json file. *out_tokenizer is set on success only.
  *  Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_IO (missing file), DN_ERR_MALFORMED_FILE (bad JSON, missing
  *  or inconsistent fields), DN_ERR_UNSUPPORTED (a model, normalizer, pre-tokenizer or decoder type
- *  this library does not implement; the message names it), DN_ERR_OUT_OF_MEMORY. */
+ *  this library does not implement; the message names it), DN_ERR_OUT_OF_MEMORY.
+ *  Threads: safe; any number of threads may load tokenizers at once. */
 DN_API dn_status dn_tokenizer_load(const char *path, dn_tokenizer **out_tokenizer);
 
-/** Free a tokenizer. NULL is allowed. Detokenizers made from it must be freed first. */
+/** Free a tokenizer. NULL is allowed. Detokenizers made from it must be freed first.
+ *  Threads: no call using this tokenizer (or a detokenizer made from it) may be running or follow.
+ *  */
 DN_API dn_status dn_tokenizer_free(dn_tokenizer *tokenizer);
 
 /** Flags of dn_tokenizer_encode(). */
@@ -57,7 +60,8 @@ enum {
  *  Invalid UTF-8 is encoded byte by byte as the tokenizer's byte tokens (byte-level BPE) or byte
  *  fallback tokens; a tokenizer that has neither maps it to U+FFFD. `flags` is a combination of
  *  DN_ENCODE_*. Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_INVALID_ARGUMENT (unknown flags),
- *  DN_ERR_BUFFER_TOO_SMALL, DN_ERR_OUT_OF_MEMORY. */
+ *  DN_ERR_BUFFER_TOO_SMALL, DN_ERR_OUT_OF_MEMORY.
+ *  Threads: safe; any number of threads may use one tokenizer at once. */
 DN_API dn_status dn_tokenizer_encode(const dn_tokenizer *tokenizer, const char *text, size_t text_len,
                                      uint32_t flags, int32_t *ids, size_t capacity, size_t *out_count);
 
@@ -70,27 +74,33 @@ enum {
  *  when 0); *out_len receives the full length. Byte sequences that are not valid UTF-8 become U+FFFD.
  *  DN_ERR_BUFFER_TOO_SMALL with *out_len set to the length needed if it does not fit.
  *  Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_INVALID_ARGUMENT (unknown flags), DN_ERR_TOKEN_OUT_OF_RANGE,
- *  DN_ERR_BUFFER_TOO_SMALL, DN_ERR_OUT_OF_MEMORY. */
+ *  DN_ERR_BUFFER_TOO_SMALL, DN_ERR_OUT_OF_MEMORY.
+ *  Threads: safe; any number of threads may use one tokenizer at once. */
 DN_API dn_status dn_tokenizer_decode(const dn_tokenizer *tokenizer, const int32_t *ids, size_t n_ids,
                                      uint32_t flags, char *text, size_t capacity, size_t *out_len);
 
-/** Number of token ids (the model vocabulary plus added tokens: one more than the largest id). */
+/** Number of token ids (the model vocabulary plus added tokens: one more than the largest id).
+ *  Threads: safe (the tokenizer is immutable). */
 DN_API dn_status dn_tokenizer_vocab_size(const dn_tokenizer *tokenizer, int32_t *out_size);
 
 /** The vocabulary string of token `id` as written in tokenizer.json (e.g. "Ġthe" or "▁the"), NUL
  *  terminated, valid while the tokenizer lives. Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_TOKEN_OUT_OF_RANGE
- *  (also for an id inside the range that no token has). */
+ *  (also for an id inside the range that no token has).
+ *  Threads: safe (the tokenizer is immutable). */
 DN_API dn_status dn_tokenizer_token_text(const dn_tokenizer *tokenizer, int32_t id, const char **out_text);
 
-/** The id of the vocabulary string `text` (NUL terminated), or -1 in *out_id if there is none. */
+/** The id of the vocabulary string `text` (NUL terminated), or -1 in *out_id if there is none.
+ *  Threads: safe (the tokenizer is immutable). */
 DN_API dn_status dn_tokenizer_token_id(const dn_tokenizer *tokenizer, const char *text, int32_t *out_id);
 
 /** Whether token `id` is special (an added token marked special, such as bos/eos): 1 or 0.
- *  Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_TOKEN_OUT_OF_RANGE. */
+ *  Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_TOKEN_OUT_OF_RANGE.
+ *  Threads: safe (the tokenizer is immutable). */
 DN_API dn_status dn_tokenizer_is_special(const dn_tokenizer *tokenizer, int32_t id, int *out_special);
 
 /** The beginning- and end-of-sequence ids from tokenizer_config.json (or the tokenizer's template),
- *  -1 for one that is not defined. Either output pointer may be NULL. */
+ *  -1 for one that is not defined. Either output pointer may be NULL.
+ *  Threads: safe (the tokenizer is immutable). */
 DN_API dn_status dn_tokenizer_bos_eos(const dn_tokenizer *tokenizer, int32_t *out_bos, int32_t *out_eos);
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -101,22 +111,27 @@ typedef struct dn_detokenizer dn_detokenizer;
 
 /** Create a detokenizer for `tokenizer` (which must outlive it). `flags`: DN_DECODE_*. The text it
  *  produces for a sequence of ids, concatenated, equals dn_tokenizer_decode() of the whole sequence.
- *  Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_INVALID_ARGUMENT, DN_ERR_OUT_OF_MEMORY. */
+ *  Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_INVALID_ARGUMENT, DN_ERR_OUT_OF_MEMORY.
+ *  Threads: safe; several threads may create detokenizers of one tokenizer at once. */
 DN_API dn_status dn_detokenizer_create(const dn_tokenizer *tokenizer, uint32_t flags,
                                        dn_detokenizer **out_detokenizer);
 
 /** Add token `id`; *out_text / *out_len receive the text that is now complete (possibly empty: the
  *  bytes of an unfinished UTF-8 character are held back until it completes). The text stays valid
  *  until the next call on this detokenizer. Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_TOKEN_OUT_OF_RANGE
- *  (nothing is added). */
+ *  (nothing is added).
+ *  Threads: `detokenizer` is used by one thread at a time; its tokenizer may be in use elsewhere.
+ *  */
 DN_API dn_status dn_detokenizer_push(dn_detokenizer *detokenizer, int32_t id, const char **out_text,
                                      size_t *out_len);
 
 /** End of the sequence: returns what is held back (an unfinished character becomes U+FFFD) and
- *  resets the detokenizer for a new sequence. Errors: DN_ERR_NULL_ARGUMENT. */
+ *  resets the detokenizer for a new sequence. Errors: DN_ERR_NULL_ARGUMENT.
+ *  Threads: `detokenizer` is used by one thread at a time. */
 DN_API dn_status dn_detokenizer_flush(dn_detokenizer *detokenizer, const char **out_text, size_t *out_len);
 
-/** Free a detokenizer. NULL is allowed. */
+/** Free a detokenizer. NULL is allowed.
+ *  Threads: no other call may be using the detokenizer or follow on it. */
 DN_API dn_status dn_detokenizer_free(dn_detokenizer *detokenizer);
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -149,29 +164,35 @@ typedef struct dn_sampler_options {
     size_t n_logit_bias;
 } dn_sampler_options;
 
-/** Fill `options` with the defaults above and set its struct_size. */
+/** Fill `options` with the defaults above and set its struct_size.
+ *  Threads: safe; touches only *options. */
 DN_API dn_status dn_sampler_options_init(dn_sampler_options *options);
 
 /** Create a sampler for a vocabulary of `vocab_size` ids. Errors: DN_ERR_NULL_ARGUMENT,
  *  DN_ERR_INVALID_ARGUMENT (negative temperature, top_p or min_p outside [0, 1], repetition_penalty
- *  <= 0, a bias token outside the vocabulary, NaN values), DN_ERR_OUT_OF_MEMORY. */
+ *  <= 0, a bias token outside the vocabulary, NaN values), DN_ERR_OUT_OF_MEMORY.
+ *  Threads: safe from any thread. */
 DN_API dn_status dn_sampler_create(const dn_sampler_options *options, int32_t vocab_size,
                                    dn_sampler **out_sampler);
 
 /** Choose a token from `n_logits` logits (must equal the sampler's vocab_size); `logits` is not
  *  modified. The chosen token is not accepted: call dn_sampler_accept() for it (dn_generate() does).
- *  Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_INVALID_ARGUMENT (wrong n_logits, or every token banned). */
+ *  Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_INVALID_ARGUMENT (wrong n_logits, or every token banned).
+ *  Threads: `sampler` is used by one thread at a time. */
 DN_API dn_status dn_sampler_sample(dn_sampler *sampler, const float *logits, size_t n_logits,
                                    int32_t *out_token);
 
 /** Record tokens as seen, for the penalties (feed the prompt's tokens too, if they should count).
- *  Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_TOKEN_OUT_OF_RANGE (nothing recorded). */
+ *  Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_TOKEN_OUT_OF_RANGE (nothing recorded).
+ *  Threads: `sampler` is used by one thread at a time. */
 DN_API dn_status dn_sampler_accept(dn_sampler *sampler, const int32_t *tokens, size_t n_tokens);
 
-/** Forget the accepted tokens and restart the generator from `seed`. */
+/** Forget the accepted tokens and restart the generator from `seed`.
+ *  Threads: `sampler` is used by one thread at a time. */
 DN_API dn_status dn_sampler_reset(dn_sampler *sampler, uint64_t seed);
 
-/** Free a sampler. NULL is allowed. */
+/** Free a sampler. NULL is allowed.
+ *  Threads: no other call may be using the sampler or follow on it. */
 DN_API dn_status dn_sampler_free(dn_sampler *sampler);
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -209,7 +230,8 @@ typedef struct dn_generate_options {
     void *user_data;                /**< passed to callback */
 } dn_generate_options;
 
-/** Fill `options` with the defaults above and set its struct_size. */
+/** Fill `options` with the defaults above and set its struct_size.
+ *  Threads: safe; touches only *options. */
 DN_API dn_status dn_generate_options_init(dn_generate_options *options);
 
 typedef struct dn_generate_result {
@@ -230,7 +252,9 @@ typedef struct dn_generate_result {
  *  On error the state holds what was fed before the failure. `result` may be NULL.
  *  Errors: DN_ERR_NULL_ARGUMENT, DN_ERR_INVALID_ARGUMENT (empty prompt, bad options),
  *  DN_ERR_TOKEN_OUT_OF_RANGE (tokenizer and model vocabularies disagree), DN_ERR_STATE_MISMATCH,
- *  DN_ERR_CONTEXT_FULL, DN_ERR_OUT_OF_MEMORY, DN_ERR_DEVICE. */
+ *  DN_ERR_CONTEXT_FULL, DN_ERR_OUT_OF_MEMORY, DN_ERR_DEVICE.
+ *  Threads: `stream`, `state` and `options->sampler` are this call's alone while it runs; `model`
+ *  and `tokenizer` may be in use by other threads at once. */
 DN_API dn_status dn_generate(dn_stream *stream, const dn_model *model, const dn_tokenizer *tokenizer,
                              dn_state *state, const char *prompt, size_t prompt_len,
                              const dn_generate_options *options, dn_generate_result *result);

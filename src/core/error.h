@@ -2,6 +2,7 @@
 // into a dn_status and the thread's last-error message. Nothing throws across the ABI.
 #pragma once
 
+#include <new>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -21,10 +22,13 @@ private:
 };
 
 // Concatenate anything streamable into a string: cat("tensor ", name, " has ", n, " dims").
+// Streams swallow exceptions (an allocation failing inside one only sets badbit, leaving the text
+// cut short), and some of these strings are hashed into state blobs: a failure must throw.
 template <typename... Parts>
 std::string cat(Parts &&...parts) {
     std::ostringstream out;
     (out << ... << std::forward<Parts>(parts));
+    if (out.bad()) throw std::bad_alloc();
     return out.str();
 }
 

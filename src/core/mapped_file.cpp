@@ -43,10 +43,13 @@ MappedFile::~MappedFile() {
 std::string read_text_file(const std::string &path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) fail(DN_ERR_IO, "cannot open ", path, ": ", std::strerror(errno));
-    std::ostringstream text;
-    text << in.rdbuf();
+    // Read in blocks into a string (not `stream << rdbuf()`, which would turn an allocation failure
+    // into a silently shortened text).
+    std::string text;
+    char block[65536];
+    while (in.read(block, sizeof block) || in.gcount() > 0) text.append(block, size_t(in.gcount()));
     if (in.bad()) fail(DN_ERR_IO, "cannot read ", path);
-    return text.str();
+    return text;
 }
 
 }  // namespace dn

@@ -5,12 +5,24 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/json_release.h"
 
 namespace dn {
 
 namespace {
 
 using nlohmann::json;
+
+// Upper bounds far above any real checkpoint, so that sizes and their products (state bytes,
+// tensor shapes) stay far from overflowing, and a config alone cannot make the loader allocate
+// absurd amounts before any weight is read.
+constexpr int64_t kMaxCount = int64_t(1) << 40;  // positions, window sizes
+constexpr int64_t kMaxWidth = int64_t(1) << 20;  // hidden, intermediate and head sizes
+constexpr int64_t kMaxHeads = int64_t(1) << 12;
+constexpr int64_t kMaxLayers = int64_t(1) << 12;
+constexpr int64_t kMaxVocab = int64_t(1) << 24;
+constexpr int64_t kMaxConv = int64_t(1) << 10;
+constexpr double kMaxRatio = 1024;  // hidden_ratio, expand_k, expand_v
 
 // Typed access to config fields with messages that name the field.
 class Fields {
@@ -21,14 +33,19 @@ public:
         auto it = object_.find(name);
         return it != object_.end() && !it->is_null();
     }
-    int64_t integer(const char *name, int64_t fallback, int64_t min = 0) const {
+    int64_t integer(const char *name, int64_t fallback, int64_t min = 0, int64_t max = kMaxCount) const {
         if (!has(name)) return fallback;
         const json &value = object_.at(name);
         if (!value.is_number_integer()) bad(name, "must be an integer");
+        // A value above INT64_MAX reads as negative through get<int64_t>(): check the unsigned form.
+        if (value.is_number_unsigned() && value.get<uint64_t>() > uint64_t(max))
+            bad(name, cat("is out of range (", value.get<uint64_t>(), " > ", max, ")"));
         const int64_t v = value.get<int64_t>();
-        if (v < min || v > (int64_t(1) << 40)) bad(name, cat("is out of range (", v, ")"));
+        if (v < min || v > max) bad(name, cat("is out of range (", v, "; allowed ", min, " to ", max, ")"));
         return v;
     }
+    // A size that the library holds in an int.
+    int size(const char *name, int64_t fallback, int64_t max) const { return int(integer(name, fallback, 1, max)); }
     double number(const char *name, double fallback) const {
         if (!has(name)) return fallback;
         const json &value = object_.at(name);
@@ -62,18 +79,21 @@ private:
 void parse_attention(const json &attn, ModelConfig &config, const std::string &source) {
     config.attention.assign(size_t(config.num_layers), std::nullopt);
     if (attn.is_null()) return;
-    std::vector<json> specs;
-    if (attn.is_object()) specs.push_back(attn);
-    else if (attn.is_array()) specs.assign(attn.begin(), attn.end());
+    // Pointers, not copies: copying a hostile file's deeply nested value recurses once per level.
+    std::vector<const json *> specs;
+    if (attn.is_object()) specs.push_back(&attn);
+    else if (attn.is_array())
+        for (const json &spec : attn) specs.push_back(&spec);
     else fail(DN_ERR_MALFORMED_FILE, source, ": field 'attn' must be null, an object or a list of objects");
-    for (const json &spec : specs) {
+    for (const json *spec_pointer : specs) {
+        const json &spec = *spec_pointer;
         if (!spec.is_object()) fail(DN_ERR_MALFORMED_FILE, source, ": field 'attn' holds a non-object entry");
         Fields f(spec, source + " (attn)");
         if (!f.has("layers") || !spec.at("layers").is_array()) f.bad("layers", "must be a list of layer indices");
         AttentionConfig a;
-        a.num_heads = int(f.integer("num_heads", 0, 1));
+        a.num_heads = int(f.integer("num_heads", 0, 1, kMaxHeads));
         if (a.num_heads == 0) f.bad("num_heads", "is required");
-        a.num_kv_heads = int(f.integer("num_kv_heads", a.num_heads, 1));
+        a.num_kv_heads = f.size("num_kv_heads", a.num_heads, kMaxHeads);
         a.qkv_bias = f.boolean("qkv_bias", false);
         a.window_size = f.integer("window_size", 0, 1);
         a.rope_theta = f.number("rope_theta", 10000.0);
@@ -113,6 +133,8 @@ QKNorm parse_qk_norm(const Fields &f) {
 
 int checked_product(const Fields &f, const char *field, double base, double factor) {
     const double exact = base * factor;
+    if (!(factor > 0 && factor <= kMaxRatio) || exact > double(kMaxWidth))
+        f.bad(field, cat("is out of range (", factor, ")"));
     if (exact < 1 || std::fabs(exact - std::round(exact)) > 1e-6 * exact)
         f.bad(field, cat("gives a non-integer size (", exact, ")"));
     return int(std::round(exact));
@@ -143,7 +165,8 @@ std::string ModelConfig::canonical() const {
 }
 
 ModelConfig parse_model_config(const std::string &json_text, const std::string &source) {
-    json root = json::parse(json_text, nullptr, false);
+    json root = parse_json_bounded(json_text.data(), json_text.data() + json_text.size(), source);
+    const JsonRelease release(root);
     if (root.is_discarded()) fail(DN_ERR_MALFORMED_FILE, source, ": not valid JSON");
     if (!root.is_object()) fail(DN_ERR_MALFORMED_FILE, source, ": not a JSON object");
     Fields f(root, source);
@@ -159,38 +182,39 @@ ModelConfig parse_model_config(const std::string &json_text, const std::string &
         f.unsupported("attnres_block_size", "(attention residuals) is not supported");
 
     const bool gated = c.family == DN_FAMILY_GATED_DELTANET;
-    c.hidden_size = int(f.integer("hidden_size", 2048, 1));
-    c.num_layers = int(f.integer("num_hidden_layers", gated ? 21 : 24, 1));
-    c.vocab_size = int(f.integer("vocab_size", 32000, 1));
+    c.hidden_size = f.size("hidden_size", 2048, kMaxWidth);
+    c.num_layers = f.size("num_hidden_layers", gated ? 21 : 24, kMaxLayers);
+    c.vocab_size = f.size("vocab_size", 32000, kMaxVocab);
     c.norm_eps = float(f.number("norm_eps", 1e-6));
     if (c.norm_eps < 0) f.bad("norm_eps", "must not be negative");
     c.tie_word_embeddings = f.boolean("tie_word_embeddings", false);
     c.max_position_embeddings = f.integer("max_position_embeddings", 2048, 1);
-    c.bos_token_id = int32_t(f.integer("bos_token_id", -1, 0));
+    c.bos_token_id = int32_t(f.integer("bos_token_id", -1, 0, INT32_MAX));
     c.eos_token_id = int32_t(f.has("eos_token_id") && root.at("eos_token_id").is_array()
-                                 ? -1 : f.integer("eos_token_id", -1, 0));
+                                 ? -1 : f.integer("eos_token_id", -1, 0, INT32_MAX));
 
     const std::string act = f.text("hidden_act", "swish");
     if (act == "swish" || act == "silu") c.mlp_activation = MlpActivation::Swish;
     else if (act == "powlu") c.mlp_activation = MlpActivation::PowLU;
     else f.unsupported("hidden_act", cat("is '", act, "'; supported: swish, powlu"));
     if (f.has("intermediate_size")) {
-        c.intermediate_size = int(f.integer("intermediate_size", 0, 1));
+        c.intermediate_size = f.size("intermediate_size", 0, kMaxWidth);
     } else {
         const double ratio = f.number("hidden_ratio", 4);
+        if (!(ratio > 0 && ratio <= kMaxRatio)) f.bad("hidden_ratio", cat("is out of range (", ratio, ")"));
         const int64_t raw = int64_t(double(c.hidden_size) * ratio * 2.0 / 3.0);
         c.intermediate_size = int(256 * ((raw + 255) / 256));
         if (c.intermediate_size <= 0) f.bad("hidden_ratio", "gives an empty MLP");
     }
 
     c.use_short_conv = f.boolean("use_short_conv", true);
-    c.conv_size = int(f.integer("conv_size", 4, 1));
+    c.conv_size = f.size("conv_size", 4, kMaxConv);
     c.use_gate = f.boolean("use_gate", gated);
     c.allow_neg_eigval = f.boolean("allow_neg_eigval", false);
-    c.num_k_heads = int(f.integer("num_heads", gated ? 6 : 16, 1));
+    c.num_k_heads = f.size("num_heads", gated ? 6 : 16, kMaxHeads);
     if (gated) {
-        c.head_k_dim = int(f.integer("head_dim", 256, 1));
-        c.num_v_heads = int(f.integer("num_v_heads", c.num_k_heads, 1));
+        c.head_k_dim = f.size("head_dim", 256, kMaxWidth);
+        c.num_v_heads = f.size("num_v_heads", c.num_k_heads, kMaxHeads);
         if (c.num_v_heads < c.num_k_heads || c.num_v_heads % c.num_k_heads != 0)
             f.unsupported("num_v_heads", cat("is ", c.num_v_heads, "; it must be a multiple of num_heads (",
                                              c.num_k_heads, ")"));
@@ -199,7 +223,7 @@ ModelConfig parse_model_config(const std::string &json_text, const std::string &
         c.qk_activation = QKActivation::Silu;
         c.qk_norm = QKNorm::L2;
     } else {
-        if (f.has("num_v_heads") && f.integer("num_v_heads", c.num_k_heads, 1) != c.num_k_heads)
+        if (f.has("num_v_heads") && f.integer("num_v_heads", c.num_k_heads, 1, kMaxHeads) != c.num_k_heads)
             f.unsupported("num_v_heads", "differs from num_heads, which delta_net models do not support");
         c.num_v_heads = c.num_k_heads;
         const int key_dim = checked_product(f, "expand_k", c.hidden_size, f.number("expand_k", 1.0));
@@ -212,10 +236,13 @@ ModelConfig parse_model_config(const std::string &json_text, const std::string &
         c.qk_activation = parse_qk_activation(f);
         c.qk_norm = parse_qk_norm(f);
     }
+    if (int64_t(c.num_k_heads) * c.head_k_dim > kMaxWidth || int64_t(c.num_v_heads) * c.head_v_dim > kMaxWidth)
+        f.bad("num_heads", cat("makes the key or value width larger than ", kMaxWidth));
     c.key_dim = c.num_k_heads * c.head_k_dim;
     c.value_dim = c.num_v_heads * c.head_v_dim;
 
-    parse_attention(root.contains("attn") ? root.at("attn") : json(), c, source);
+    static const json no_attention;  // (a reference either way: `? root.at(...) : json()` would copy)
+    parse_attention(root.contains("attn") ? root.at("attn") : no_attention, c, source);
     return c;
 }
 

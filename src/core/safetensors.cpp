@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_release.h"
 
 namespace dn {
 
@@ -33,17 +34,25 @@ int64_t TensorView::numel() const {
 }
 
 SafetensorsFile::SafetensorsFile(const std::string &path) : file_(std::make_unique<MappedFile>(path)) {
-    const size_t size = file_->size();
+    parse(file_->data(), file_->size(), path);
+}
+
+SafetensorsFile::SafetensorsFile(const std::byte *data, size_t size, const std::string &source) {
+    parse(data, size, source);
+}
+
+void SafetensorsFile::parse(const std::byte *data, size_t size, const std::string &path) {
     if (size < 8) malformed(path, cat("file is ", size, " bytes, shorter than the 8-byte header length"));
-    const uint64_t header_len = read_le64(file_->data());
+    const uint64_t header_len = read_le64(data);
     if (header_len > kMaxHeaderBytes) malformed(path, cat("header length ", header_len, " is too large"));
     if (header_len > size - 8)
         malformed(path, cat("header length ", header_len, " runs past the end of the file (", size, " bytes)"));
-    const char *header_begin = reinterpret_cast<const char *>(file_->data() + 8);
-    nlohmann::json header = nlohmann::json::parse(header_begin, header_begin + header_len, nullptr, false);
+    const char *header_begin = reinterpret_cast<const char *>(data + 8);
+    nlohmann::json header = parse_json_bounded(header_begin, header_begin + header_len, path);
+    const JsonRelease release(header);
     if (header.is_discarded() || !header.is_object()) malformed(path, "header is not a JSON object");
 
-    const std::byte *data_begin = file_->data() + 8 + header_len;
+    const std::byte *data_begin = data + 8 + header_len;
     const uint64_t data_size = size - 8 - header_len;
     std::vector<std::pair<uint64_t, uint64_t>> ranges;
 

@@ -29,12 +29,18 @@ class SafetensorsFile {
 public:
     // Maps and validates `path`. Throws DN_ERR_IO or DN_ERR_MALFORMED_FILE (with the reason).
     explicit SafetensorsFile(const std::string &path);
+    // Validates `size` bytes at `data`, which the caller keeps alive and unchanged while this object
+    // lives (the tensor views point into them); `source` names them in messages. The parser on a plain
+    // buffer, for tests and fuzzing. Throws DN_ERR_MALFORMED_FILE or DN_ERR_UNSUPPORTED.
+    SafetensorsFile(const std::byte *data, size_t size, const std::string &source);
 
     const std::map<std::string, TensorView> &tensors() const { return tensors_; }
     const std::map<std::string, std::string> &metadata() const { return metadata_; }
     const TensorView *find(const std::string &name) const;
 
 private:
+    void parse(const std::byte *data, size_t size, const std::string &source);
+
     std::unique_ptr<MappedFile> file_;
     std::map<std::string, TensorView> tensors_;
     std::map<std::string, std::string> metadata_;

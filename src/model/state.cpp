@@ -52,28 +52,41 @@ int64_t ring_capacity(const AttentionConfig &a, int64_t max_context) {
 
 uint64_t State::bytes_for(const ModelConfig &c, int64_t max_context) {
     if (max_context <= 0) max_context = c.max_position_embeddings;
+    // Saturating: a config may ask for more than 2^64 bytes (a huge context on many layers); the
+    // allocation of UINT64_MAX then fails cleanly instead of a wrapped, too small size being used.
     uint64_t floats = 0;
+    auto add = [&floats](uint64_t a, uint64_t b, uint64_t c) {
+        uint64_t n = 0;
+        if (__builtin_mul_overflow(a, b, &n) || __builtin_mul_overflow(n, c, &n) || __builtin_add_overflow(floats, n, &floats))
+            floats = UINT64_MAX;
+    };
     for (int i = 0; i < c.num_layers; ++i) {
         if (c.is_attention_layer(i)) {
             const auto &a = *c.attention[size_t(i)];
-            floats += 2ull * uint64_t(ring_capacity(a, max_context)) * uint64_t(a.num_kv_heads * a.head_dim);
+            add(2, uint64_t(ring_capacity(a, max_context)), uint64_t(a.num_kv_heads) * uint64_t(a.head_dim));
         } else {
-            floats += uint64_t(c.num_v_heads) * c.head_v_dim * c.head_k_dim;
-            if (c.use_short_conv) floats += uint64_t(c.conv_size - 1) * uint64_t(2 * c.key_dim + c.value_dim);
+            add(uint64_t(c.num_v_heads), uint64_t(c.head_v_dim), uint64_t(c.head_k_dim));
+            if (c.use_short_conv) add(uint64_t(c.conv_size - 1), uint64_t(2 * c.key_dim + c.value_dim), 1);
         }
     }
-    return floats * sizeof(float);
+    return floats > UINT64_MAX / sizeof(float) ? UINT64_MAX : floats * sizeof(float);
 }
 
 State::State(const Model &model, int64_t max_context) : model_(&model) {
+    layers_.resize(size_t(model.config().num_layers));  // before the buffer: layout() then cannot throw
     max_context_ = max_context > 0 ? max_context : model.config().max_position_embeddings;
-    floats_ = size_t(bytes_for(model.config(), max_context_) / sizeof(float));
+    const uint64_t bytes = bytes_for(model.config(), max_context_);
+    if (bytes > (uint64_t(1) << 48))  // more than any machine has: refuse before asking the allocator
+        fail(DN_ERR_OUT_OF_MEMORY, "a state of this model with a ", max_context_, "-token context needs ", bytes,
+             " bytes");
+    floats_ = size_t(bytes / sizeof(float));
     buffer_ = model.backend().alloc(floats_);
     model.backend().zero(buffer_, floats_);
     layout();
 }
 
-State::State(const State &other) : model_(other.model_), max_context_(other.max_context_), floats_(other.floats_) {
+State::State(const State &other)
+    : model_(other.model_), max_context_(other.max_context_), floats_(other.floats_), layers_(other.layers_.size()) {
     buffer_ = model_->backend().alloc(floats_);
     model_->backend().copy(buffer_, other.buffer_, floats_);
     position_ = other.position_;

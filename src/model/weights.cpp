@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/json_release.h"
 
 namespace dn {
 
@@ -16,7 +17,8 @@ CheckpointFiles::CheckpointFiles(const std::string &directory) {
     std::vector<std::string> names;
     if (fs::exists(index_path)) {
         const std::string text = read_text_file(index_path.string());
-        nlohmann::json index = nlohmann::json::parse(text, nullptr, false);
+        nlohmann::json index = parse_json_bounded(text.data(), text.data() + text.size(), index_path.string());
+        const JsonRelease release(index);
         if (index.is_discarded() || !index.is_object() || !index.contains("weight_map") ||
             !index["weight_map"].is_object())
             fail(DN_ERR_MALFORMED_FILE, index_path.string(), ": not a safetensors index (no weight_map object)");

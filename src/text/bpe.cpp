@@ -29,8 +29,11 @@ BpeModel::BpeModel(const json &model) {
     if (!model.contains("vocab") || !model["vocab"].is_object())
         fail(DN_ERR_MALFORMED_FILE, "tokenizer.json: model.vocab is missing or not an object");
     for (const auto &[token, id] : model["vocab"].items()) {
-        if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX)
+        if (!id.is_number_integer() || id.get<int64_t>() < 0 || (id.is_number_unsigned() && id.get<uint64_t>() > INT64_MAX))
             fail(DN_ERR_MALFORMED_FILE, "tokenizer.json: vocabulary entry '", token, "' has an invalid id");
+        if (id.get<int64_t>() > kMaxTokenId)
+            fail(DN_ERR_UNSUPPORTED, "tokenizer.json: vocabulary entry '", token, "' has id ", id.get<int64_t>(),
+                 ", above the largest supported id ", kMaxTokenId);
         vocab_.emplace(token, id.get<int32_t>());
     }
     fuse_unk_ = model.value("fuse_unk", false);
@@ -50,7 +53,8 @@ BpeModel::BpeModel(const json &model) {
     }
 
     // Merges: ["a", "b"] pairs (tokenizers >= 0.20) or "a b" strings; earlier ones apply first.
-    const json &merges = model.contains("merges") ? model["merges"] : json::array();
+    static const json no_merges = json::array();  // (a reference either way: the ternary would copy)
+    const json &merges = model.contains("merges") ? model["merges"] : no_merges;
     if (!merges.is_array()) fail(DN_ERR_MALFORMED_FILE, "tokenizer.json: model.merges is not a list");
     int32_t rank = 0;
     for (const json &merge : merges) {

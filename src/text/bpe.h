@@ -12,6 +12,10 @@
 
 namespace dn::text {
 
+// The largest token id a tokenizer may use: 16.7M ids, 60 times the largest vocabularies in use.
+// Token texts are stored by id, so a file naming id 2^31 would otherwise cost 64 GB to load.
+constexpr int64_t kMaxTokenId = (int64_t(1) << 24) - 1;
+
 // Hash and equality that let unordered_map<std::string, ...> be searched with a string_view.
 struct StringHash {
     using is_transparent = void;

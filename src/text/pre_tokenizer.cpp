@@ -213,8 +213,10 @@ private:
 
 }  // namespace
 
-std::unique_ptr<PreTokenizer> make_pre_tokenizer(const json &spec) {
+std::unique_ptr<PreTokenizer> make_pre_tokenizer(const json &spec, int depth) {
     if (spec.is_null()) return nullptr;
+    if (depth > kMaxSequenceDepth)
+        fail(DN_ERR_UNSUPPORTED, "tokenizer.json: pre_tokenizer Sequences nest deeper than ", kMaxSequenceDepth);
     const std::string type = spec.value("type", std::string());
     try {
         if (type == "ByteLevel") return std::make_unique<ByteLevelStep>(spec);
@@ -223,7 +225,7 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const json &spec) {
         if (type == "Sequence") {
             std::vector<std::unique_ptr<PreTokenizer>> steps;
             for (const json &s : spec.at("pretokenizers"))
-                if (auto step = make_pre_tokenizer(s)) steps.push_back(std::move(step));
+                if (auto step = make_pre_tokenizer(s, depth + 1)) steps.push_back(std::move(step));
             return std::make_unique<SequenceStep>(std::move(steps));
         }
     } catch (const json::exception &e) {

@@ -20,6 +20,12 @@ public:
 
 // Builds tokenizer.json's "pre_tokenizer" (null gives nullptr). Throws DN_ERR_UNSUPPORTED naming an
 // unknown type or option, DN_ERR_MALFORMED_FILE for a bad pattern.
-std::unique_ptr<PreTokenizer> make_pre_tokenizer(const nlohmann::json &spec);
+// `depth`: how deep in Sequences `spec` is (nesting deeper than kMaxSequenceDepth is refused, so that
+// a hostile file cannot exhaust the stack).
+std::unique_ptr<PreTokenizer> make_pre_tokenizer(const nlohmann::json &spec, int depth = 0);
+
+// How deeply tokenizer.json's Sequence normalizers, pre-tokenizers, decoders and post-processors may
+// nest (real files nest one or two levels).
+constexpr int kMaxSequenceDepth = 32;
 
 }  // namespace dn::text

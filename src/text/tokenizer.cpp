@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/json_release.h"
 #include "core/mapped_file.h"
 #include "text/bpe.h"
 #include "text/byte_level.h"
@@ -42,11 +43,27 @@ struct NormalizerOp {
     NormalForm form = NormalForm::NFC;  // Unicode
 };
 
-void parse_normalizer(const json &spec, std::vector<NormalizerOp> &ops) {
+// Nesting deeper than kMaxSequenceDepth is refused: a hostile file must not exhaust the stack.
+void check_depth(int depth, const char *what) {
+    if (depth > kMaxSequenceDepth)
+        fail(DN_ERR_UNSUPPORTED, "tokenizer.json: ", what, " Sequences nest deeper than ", kMaxSequenceDepth);
+}
+
+// A small non-negative integer field (a float or a huge value would not convert to int safely).
+int small_int(const json &spec, const char *key, const char *where) {
+    if (!spec.contains(key)) return 0;
+    const json &v = spec.at(key);
+    if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > (1 << 20))
+        fail(DN_ERR_MALFORMED_FILE, "tokenizer.json: ", where, " field '", key, "' is not a small non-negative integer");
+    return int(v.get<int64_t>());
+}
+
+void parse_normalizer(const json &spec, std::vector<NormalizerOp> &ops, int depth = 0) {
     if (spec.is_null()) return;
+    check_depth(depth, "normalizer");
     const std::string type = spec.value("type", std::string());
     if (type == "Sequence") {
-        for (const json &s : spec.at("normalizers")) parse_normalizer(s, ops);
+        for (const json &s : spec.at("normalizers")) parse_normalizer(s, ops, depth + 1);
     } else if (type == "Prepend") {
         ops.push_back({NormalizerOp::Prepend, spec.at("prepend").get<std::string>(), {}});
     } else if (type == "Replace") {
@@ -67,11 +84,12 @@ struct DecoderOp {
     bool prepend = true;  // Metaspace: a space was prepended on encoding (drop it from the first token)
 };
 
-void parse_decoder(const json &spec, std::vector<DecoderOp> &ops) {
+void parse_decoder(const json &spec, std::vector<DecoderOp> &ops, int depth = 0) {
     if (spec.is_null()) return;
+    check_depth(depth, "decoder");
     const std::string type = spec.value("type", std::string());
     if (type == "Sequence") {
-        for (const json &s : spec.at("decoders")) parse_decoder(s, ops);
+        for (const json &s : spec.at("decoders")) parse_decoder(s, ops, depth + 1);
     } else if (type == "ByteLevel") {
         ops.push_back({DecoderOp::ByteLevel, {}, {}});
     } else if (type == "Replace") {
@@ -81,10 +99,10 @@ void parse_decoder(const json &spec, std::vector<DecoderOp> &ops) {
     } else if (type == "Fuse") {
         ops.push_back({DecoderOp::Fuse, {}, {}});
     } else if (type == "Strip") {
-        if (spec.value("stop", 0) != 0)
+        if (small_int(spec, "stop", "Strip decoder") != 0)
             fail(DN_ERR_UNSUPPORTED, "tokenizer.json: a Strip decoder with stop > 0 is not supported");
         DecoderOp op{DecoderOp::Strip, spec.at("content").get<std::string>(), {}};
-        op.start = spec.value("start", 0);
+        op.start = small_int(spec, "start", "Strip decoder");
         ops.push_back(op);
     } else if (type == "Metaspace") {
         DecoderOp op{DecoderOp::Metaspace, spec.value("replacement", std::string("\u2581")), {}};
@@ -101,21 +119,35 @@ struct AddedToken {
     bool special, lstrip, rstrip, single_word;
 };
 
+// A member of a JSON object by reference, null where absent. (json::value() returns a copy, and
+// copying a hostile file's deeply nested value recurses once per level.)
+const json &field(const json &object, const char *key) {
+    static const json null_value;
+    const auto it = object.find(key);
+    return it == object.end() ? null_value : *it;
+}
+
 bool is_word_byte(unsigned char c) { return c >= 0x80 || std::isalnum(c) || c == '_'; }
 bool is_space_byte(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
 class HfTokenizer final : public Tokenizer {
 public:
     HfTokenizer(const json &tokenizer, const json *config) : model_(tokenizer.at("model")) {
-        parse_normalizer(tokenizer.value("normalizer", json()), normalizer_);
-        pre_tokenizer_ = make_pre_tokenizer(tokenizer.value("pre_tokenizer", json()));
-        parse_decoder(tokenizer.value("decoder", json()), decoder_);
+        parse_normalizer(field(tokenizer, "normalizer"), normalizer_);
+        pre_tokenizer_ = make_pre_tokenizer(field(tokenizer, "pre_tokenizer"));
+        parse_decoder(field(tokenizer, "decoder"), decoder_);
 
         for (const auto &[text, id] : model_.vocab()) set_token(id, text);
-        for (const json &a : tokenizer.value("added_tokens", json::array())) {
-            AddedToken t{a.at("content").get<std::string>(), a.at("id").get<int32_t>(), a.value("special", false),
+        for (const json &a : field(tokenizer, "added_tokens")) {
+            const json &id = a.at("id");
+            if (!id.is_number_integer() || id.get<int64_t>() < 0 || (id.is_number_unsigned() && id.get<uint64_t>() > INT64_MAX))
+                fail(DN_ERR_MALFORMED_FILE, "tokenizer.json: added token '", a.at("content").get<std::string>(),
+                     "' has an invalid id");
+            if (id.get<int64_t>() > kMaxTokenId)
+                fail(DN_ERR_UNSUPPORTED, "tokenizer.json: added token id ", id.get<int64_t>(),
+                     " is above the largest supported id ", kMaxTokenId);
+            AddedToken t{a.at("content").get<std::string>(), id.get<int32_t>(), a.value("special", false),
                          a.value("lstrip", false), a.value("rstrip", false), a.value("single_word", false)};
-            if (t.id < 0) fail(DN_ERR_MALFORMED_FILE, "tokenizer.json: added token '", t.content, "' has a negative id");
             if (t.content.empty()) fail(DN_ERR_MALFORMED_FILE, "tokenizer.json: an added token is empty");
             set_token(t.id, t.content);
             added_by_text_[t.content] = t.id;
@@ -129,7 +161,7 @@ public:
         for (size_t i = 0; i < added_.size(); ++i)
             added_by_first_byte_[static_cast<unsigned char>(added_[i].content[0])].push_back(i);
 
-        parse_post_processor(tokenizer.value("post_processor", json()));
+        parse_post_processor(field(tokenizer, "post_processor"));
         bos_ = config ? config_token(*config, "bos_token") : -1;
         eos_ = config ? config_token(*config, "eos_token") : -1;
         if (bos_ < 0 && !prefix_.empty()) bos_ = prefix_.front();
@@ -271,11 +303,12 @@ private:
     }
 
     // TemplateProcessing's "single" template: special tokens around the sequence "A".
-    void parse_post_processor(const json &spec) {
+    void parse_post_processor(const json &spec, int depth = 0) {
         if (spec.is_null()) return;
+        check_depth(depth, "post_processor");
         const std::string type = spec.value("type", std::string());
         if (type == "Sequence") {
-            for (const json &s : spec.at("processors")) parse_post_processor(s);
+            for (const json &s : spec.at("processors")) parse_post_processor(s, depth + 1);
         } else if (type == "TemplateProcessing") {
             bool after = false;
             for (const json &item : spec.at("single")) {
@@ -284,7 +317,13 @@ private:
                 } else {
                     const std::string name = item.at("SpecialToken").at("id");
                     const json &ids = spec.at("special_tokens").at(name).at("ids");
-                    for (const json &id : ids) (after ? suffix_ : prefix_).push_back(id.get<int32_t>());
+                    for (const json &id : ids) {
+                        // Ids the template adds must be tokens: encode() emits them as they are.
+                        if (!id.is_number_integer() || !token_text(int32_t(std::clamp<int64_t>(id.get<int64_t>(), -1, INT32_MAX))))
+                            fail(DN_ERR_MALFORMED_FILE, "tokenizer.json: post_processor special token '", name, "' has id ",
+                                 id.dump(), ", which is not in the vocabulary");
+                        (after ? suffix_ : prefix_).push_back(id.get<int32_t>());
+                    }
                 }
             }
         } else if (type != "ByteLevel") {  // ByteLevel only adjusts offsets, which we do not report
@@ -296,7 +335,7 @@ private:
     int32_t config_token(const json &config, const char *key) const {
         if (!config.contains(key)) return -1;
         const json &v = config[key];
-        const json &content = v.is_object() ? v.value("content", json()) : v;
+        const json &content = v.is_object() ? field(v, "content") : v;
         return content.is_string() ? token_id(content.get<std::string>()) : -1;
     }
 
@@ -314,13 +353,10 @@ private:
     int32_t bos_ = -1, eos_ = -1;
 };
 
-json parse_json_file(const fs::path &path) {
-    const std::string text = read_text_file(path.string());
-    try {
-        return json::parse(text);
-    } catch (const json::exception &e) {
-        fail(DN_ERR_MALFORMED_FILE, path.string(), " is not valid JSON: ", e.what());
-    }
+json parse_json_text(std::string_view text, const std::string &source) {
+    json parsed = parse_json_bounded(text.data(), text.data() + text.size(), source);
+    if (parsed.is_discarded()) fail(DN_ERR_MALFORMED_FILE, source, " is not valid JSON");
+    return parsed;
 }
 
 }  // namespace
@@ -330,17 +366,28 @@ std::unique_ptr<Tokenizer> Tokenizer::load(const std::string &path) {
     const bool is_dir = fs::is_directory(path, ec);
     const fs::path file = is_dir ? fs::path(path) / "tokenizer.json" : fs::path(path);
     const fs::path config_file = file.parent_path() / "tokenizer_config.json";
-    const json tokenizer = parse_json_file(file);
+    const std::string text = read_text_file(file.string());
+    const std::string config = fs::is_regular_file(config_file, ec) ? read_text_file(config_file.string()) : "";
+    return from_json(text, config, file.string());
+}
+
+std::unique_ptr<Tokenizer> Tokenizer::from_json(std::string_view tokenizer_json, std::string_view config_json,
+                                                const std::string &source) {
+    json tokenizer = parse_json_text(tokenizer_json, source);
+    const JsonRelease release_tokenizer(tokenizer);
     json config;
-    if (fs::is_regular_file(config_file, ec)) config = parse_json_file(config_file);
-    if (!tokenizer.is_object() || !tokenizer.contains("model") || !tokenizer["model"].is_object())
-        fail(DN_ERR_MALFORMED_FILE, file.string(), ": no \"model\" object (not a tokenizers file?)");
-    const std::string type = tokenizer["model"].value("type", std::string("BPE"));
-    if (type != "BPE") fail(DN_ERR_UNSUPPORTED, file.string(), ": model type '", type, "' is not supported (only BPE)");
+    const JsonRelease release_config(config);
+    if (!config_json.empty())
+        config = parse_json_text(config_json, (fs::path(source).parent_path() / "tokenizer_config.json").string());
+    // A field of the wrong JSON type anywhere below is a malformed file, not a library error.
     try {
+        if (!tokenizer.is_object() || !tokenizer.contains("model") || !tokenizer["model"].is_object())
+            fail(DN_ERR_MALFORMED_FILE, source, ": no \"model\" object (not a tokenizers file?)");
+        const std::string type = tokenizer["model"].value("type", std::string("BPE"));
+        if (type != "BPE") fail(DN_ERR_UNSUPPORTED, source, ": model type '", type, "' is not supported (only BPE)");
         return std::make_unique<HfTokenizer>(tokenizer, config.is_object() ? &config : nullptr);
     } catch (const json::exception &e) {
-        fail(DN_ERR_MALFORMED_FILE, file.string(), ": ", e.what());
+        fail(DN_ERR_MALFORMED_FILE, source, ": ", e.what());
     }
 }
 

@@ -19,6 +19,10 @@ public:
     // bos/eos token names) or a tokenizer.json file. Throws dn::Error: DN_ERR_IO, DN_ERR_MALFORMED_FILE,
     // DN_ERR_UNSUPPORTED (naming the unsupported type or option).
     static std::unique_ptr<Tokenizer> load(const std::string &path);
+    // The same from the files' text (`config_json` empty when there is no tokenizer_config.json);
+    // `source` names tokenizer.json in messages. The parser on plain buffers, for tests and fuzzing.
+    static std::unique_ptr<Tokenizer> from_json(std::string_view tokenizer_json, std::string_view config_json,
+                                                const std::string &source);
 
     virtual ~Tokenizer() = default;
 

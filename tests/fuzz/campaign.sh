@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# A long fuzz campaign (not CI): runs each target in chunks of CHUNK seconds, resuming from its corpus,
+# until it has executed TARGET_RUNS inputs in total; one process at a time, at the lowest priority.
+# While the file $DN_FUZZ_PAUSE_FILE exists (if set), it waits between chunks, so that the machine
+# can be kept quiet for measurements. Appends one line per chunk to BUILD_DIR/fuzz-campaign.log.
+#   tests/fuzz/campaign.sh BUILD_DIR TARGET_RUNS CHUNK TARGET...
+set -euo pipefail
+build=${1:?}; goal=${2:?}; chunk=${3:?}; shift 3
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+log="$build/fuzz-campaign.log"
+for t in "$@"; do
+  total=0; seconds=0
+  while ((total < goal)); do
+    while [ -n "${DN_FUZZ_PAUSE_FILE:-}" ] && [ -e "$DN_FUZZ_PAUSE_FILE" ]; do sleep 30; done
+    start=$SECONDS
+    if ! nice -n 19 "$here/run_fuzzers.sh" "$build" "$chunk" "$t" >"$build/fuzz-chunk.out" 2>&1; then
+      cat "$build/fuzz-chunk.out" | tee -a "$log"
+      echo "$(date -u +%FT%TZ) $t FAILED after $total runs" | tee -a "$log"
+      exit 1
+    fi
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$build/fuzz-artifacts/$t.log")
+    total=$((total + runs)); seconds=$((seconds + SECONDS - start))
+    echo "$(date -u +%FT%TZ) $t chunk $runs runs, total $total runs in $seconds s" >>"$log"
+  done
+  echo "$(date -u +%FT%TZ) $t DONE $total runs in $seconds s: 0 crashes, 0 leaks, 0 timeouts" | tee -a "$log"
+done
