@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A long fuzz campaign (not CI): runs each target in chunks of CHUNK seconds, resuming from its corpus,
-# until it has executed TARGET_RUNS inputs in total; one process at a time, at the lowest priority.
+# until it has executed TARGET_RUNS inputs in total; one process per call, at the lowest priority
+# (two calls on different targets may share BUILD_DIR).
 # While the file $DN_FUZZ_PAUSE_FILE exists (if set), it waits between chunks, so that the machine
 # can be kept quiet for measurements. Appends one line per chunk to BUILD_DIR/fuzz-campaign.log.
 #   tests/fuzz/campaign.sh BUILD_DIR TARGET_RUNS CHUNK TARGET...
@@ -13,8 +14,8 @@ for t in "$@"; do
   while ((total < goal)); do
     while [ -n "${DN_FUZZ_PAUSE_FILE:-}" ] && [ -e "$DN_FUZZ_PAUSE_FILE" ]; do sleep 30; done
     start=$SECONDS
-    if ! nice -n 19 "$here/run_fuzzers.sh" "$build" "$chunk" "$t" >"$build/fuzz-chunk.out" 2>&1; then
-      cat "$build/fuzz-chunk.out" | tee -a "$log"
+    if ! nice -n 19 "$here/run_fuzzers.sh" "$build" "$chunk" "$t" >"$build/fuzz-chunk-$t.out" 2>&1; then
+      cat "$build/fuzz-chunk-$t.out" | tee -a "$log"
       echo "$(date -u +%FT%TZ) $t FAILED after $total runs" | tee -a "$log"
       exit 1
     fi
