@@ -9,7 +9,6 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
-#include <unistd.h>
 #include <string>
 #include <vector>
 
@@ -48,8 +47,7 @@ struct Fixture {
 Fixture &fixture() {
     static Fixture *f = [] {
         auto *f = new Fixture;
-        const std::string dir = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") +
-                                "/dn-fuzz-tiny-model-" + std::to_string(long(getpid()));
+        const std::string dir = dnfuzz::scratch_model_dir("tiny-model");
         dnfuzz::write_tiny_model(dir);
         dn_stream_options options;
         dn_stream_options_init(&options);

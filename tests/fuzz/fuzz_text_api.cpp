@@ -1,8 +1,8 @@
-// libFuzzer target: the text calls of the C API on the bundled kjv tokenizer (loaded once) with fuzz
-// bytes: a byte of options, then dn_tokenizer_encode of the rest as text (the flags and a too-small
-// buffer first as the options byte says),
-// dn_tokenizer_decode of the result and of the bytes read as raw token ids (any int32), the streaming
-// detokenizer over the same ids (its text must equal decode's), and the id/text lookups.
+// libFuzzer target: the text calls of the C API on the bundled kjv tokenizer (loaded once). Input: a
+// byte of options, then bytes: dn_tokenizer_encode of them as text (the flags, and a too-small buffer
+// first, as the options byte says), dn_tokenizer_decode of the result and of the same bytes read as
+// token ids (mostly valid ones, or any int32 with option 16), the streaming detokenizer over the same
+// ids (its text must equal decode's), and the id/text lookups.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -20,6 +20,15 @@ const dn_tokenizer *tokenizer() {
         return t;
     }();
     return t;
+}
+
+int32_t vocab_size() {
+    static const int32_t n = [] {
+        int32_t n = 0;
+        if (dn_tokenizer_vocab_size(tokenizer(), &n) != DN_OK) dnfuzz::bug("setup", dn_last_error());
+        return n;
+    }();
+    return n;
 }
 
 std::string decode(const int32_t *ids, size_t n, uint32_t flags, dn_status *status) {
@@ -89,9 +98,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         std::vector<int32_t> accepted;
         if (detokenize(ids, decode_flags, &accepted) != whole) dnfuzz::bug("detokenizer", "differs from decode");
     }
-    // The bytes as raw ids: any value, in range or not.
-    std::vector<int32_t> raw(text_len / 4);
-    if (!raw.empty()) std::memcpy(raw.data(), text, raw.size() * 4);
+    // The bytes as ids. Option 16: raw int32s, nearly all out of range. Otherwise 16-bit values folded
+    // onto the vocabulary and two ids either side of it, so that most reach the byte-level and
+    // special-token paths of decode and the detokenizer, and some are still refused.
+    std::vector<int32_t> raw;
+    if (data[0] & 16) {
+        raw.resize(text_len / 4);
+        if (!raw.empty()) std::memcpy(raw.data(), text, raw.size() * 4);
+    } else {
+        const int32_t span = vocab_size() + 4;
+        for (size_t i = 0; i + 1 < text_len; i += 2)
+            raw.push_back(int32_t((uint8_t(text[i]) | uint8_t(text[i + 1]) << 8) % span) - 2);
+    }
     {
         const uint32_t flags = data[0] & 8 ? DN_DECODE_SKIP_SPECIAL : 0;
         dn_status s;

@@ -165,8 +165,9 @@ int main(int argc, char **argv) try {
     write(out / "tokenizer_json" / "mistral-400",
           shrink_tokenizer(read(source / "tests" / "data" / "mistral" / "tokenizer.json"), 400) + '\0' + sample.substr(55));
 
-    // text_api: an options byte (encode flags, too-small buffer first, skip specials), then the text.
-    for (int options : {0, 3, 4 | 2, 8 | 1}) {
+    // text_api: an options byte (encode flags, too-small buffer first, skip specials, raw int32 ids),
+    // then the text.
+    for (int options : {0, 3, 4 | 2, 8 | 1, 16, 16 | 8}) {
         const std::string prefix(1, char(options));
         write(out / "text_api" / ("genesis-" + std::to_string(options)), prefix + sample.substr(0, 54));
         write(out / "text_api" / ("special-and-invalid-" + std::to_string(options)), prefix + sample.substr(55));
@@ -176,13 +177,18 @@ int main(int argc, char **argv) try {
     std::vector<int32_t> ids;
     {
         std::istringstream in(read(source / "tests" / "data" / "kjv-prompt.ids"));
-        for (int32_t id; in >> id && ids.size() < 8;) ids.push_back(id);
+        for (int32_t id; in >> id;) ids.push_back(id);
     }
-    for (int options : {0, 1, 2, 8 | 16 | 32, 2 | 8 | 16 | 32, 0x80 | 1}) {
-        std::string input(1, char(options));
-        input.append(reinterpret_cast<const char *>(ids.data()), ids.size() * 4);
-        write(out / "forward_api" / ("kjv-prompt-" + std::to_string(options)), input);
-    }
+    // Past the prompt, ids spread over the kjv vocabulary (4096).
+    for (int32_t i = int32_t(ids.size()); i < 72; ++i) ids.push_back((ids[size_t(i) % 3] + 97 * i) % 4096);
+    // forward_api: an options byte (logits mode, batch step, save/load, generate, model, raw ids), then
+    // ids: the prompt, 8, and 72 (past one 64-token prefill chunk).
+    for (size_t count : {size_t(3), size_t(8), ids.size()})
+        for (int options : {0, 1, 2, 8 | 16 | 32, 2 | 8 | 16 | 32, 0x80 | 1, 0x40, 0x40 | 2 | 8 | 16 | 32}) {
+            std::string input(1, char(options));
+            input.append(reinterpret_cast<const char *>(ids.data()), count * 4);
+            write(out / "forward_api" / ("kjv-prompt-" + std::to_string(count) + "-" + std::to_string(options)), input);
+        }
     state_blob_seeds(out);
     return 0;
 } catch (const std::exception &e) {

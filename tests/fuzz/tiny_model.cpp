@@ -1,9 +1,12 @@
 #include "tiny_model.h"
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <vector>
+
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/model_config.h"
@@ -26,15 +29,21 @@ std::string config_text(bool attention) {
 
 }  // namespace
 
-void write_tiny_model(const std::string &dir, bool attention) {
-    const std::string kConfig = config_text(attention);
+void write_tiny_model(const std::string &dir, bool attention) { write_random_model(dir, config_text(attention)); }
+
+std::string scratch_model_dir(const char *name) {
+    const char *tmp = std::getenv("TMPDIR");
+    return std::string(tmp ? tmp : "/tmp") + "/dn-fuzz-" + name + "-" + std::to_string(long(getpid()));
+}
+
+void write_random_model(const std::string &dir, const std::string &config_json) {
     std::filesystem::create_directories(dir);
     {
         std::ofstream out(dir + "/config.json", std::ios::trunc);
-        out << kConfig;
+        out << config_json;
         if (!out) dn::fail(DN_ERR_IO, "cannot write ", dir, "/config.json");
     }
-    const dn::ModelConfig config = dn::parse_model_config(kConfig, "tiny config");
+    const dn::ModelConfig config = dn::parse_model_config(config_json, "generated config");
     const std::vector<dn::TensorSpec> specs = dn::weight_manifest(config);
     std::vector<std::vector<float>> values(specs.size());
     std::vector<dn::TensorToWrite> tensors;

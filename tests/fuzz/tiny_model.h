@@ -15,4 +15,10 @@ constexpr int kTinyContext = 8;  // max_position_embeddings, the default state's
 // Without `attention` layer 1 is a DeltaNet layer too: no bound on the context (a pure DeltaNet).
 void write_tiny_model(const std::string &dir, bool attention = true);
 
+// Writes `config_json` and deterministic small random weights for it (norm weights 1) into `dir`.
+void write_random_model(const std::string &dir, const std::string &config_json);
+
+// A fresh directory name under $TMPDIR (or /tmp) for a fuzz process's generated model.
+std::string scratch_model_dir(const char *name);
+
 }  // namespace dnfuzz
