@@ -35,12 +35,7 @@ protected:
     void SetUp() override {
         dnfuzz::write_tiny_model((tmp_ / "model").string());
         write_bytes(tmp_ / "tokenizer.json", kTokenizer);
-        dn_stream_options options;
-        ASSERT_DN_OK(dn_stream_options_init(&options));
-        options.num_threads = 1;  // all the library's allocations on this thread
-        dn_stream *stream = nullptr;
-        ASSERT_DN_OK(dn_stream_create("cpu", &options, &stream));
-        stream_.reset(stream);
+        stream_ = one_worker_stream();  // all the library's allocations on this thread
         model_ = load_model(stream_.get(), tmp_ / "model");
         state_ = make_state(model_.get());
         forward(stream_.get(), model_.get(), state_.get(), {3, 7, 11}, DN_LOGITS_NONE);
@@ -85,8 +80,9 @@ protected:
                 return n - 1;
             }
             // DN_OK is fine too where the library had a way around the failure.
-            if (status != DN_OK)
+            if (status != DN_OK) {
                 EXPECT_EQ(status, DN_ERR_OUT_OF_MEMORY) << what << ", allocation " << n << ": " << message;
+            }
             EXPECT_TRUE(save_state(state_.get()) == blob_) << what << ", allocation " << n << ": the earlier state changed";
             EXPECT_TRUE(bit_equal(probe(), logits_)) << what << ", allocation " << n << ": the earlier model changed";
             EXPECT_EQ(encode(), ids_) << what << ", allocation " << n << ": the earlier tokenizer changed";
@@ -115,7 +111,9 @@ TEST_F(AllocationFailure, ModelLoad) {
             weights == DN_WEIGHTS_COPY ? "dn_model_load" : "dn_model_load (mapped)",
             [&] { return dn_model_load(stream_.get(), path.c_str(), &options, &model); },
             [&](dn_status status) {
-                if (status != DN_OK) EXPECT_EQ(model, nullptr) << "a failed load wrote *out_model";
+                if (status != DN_OK) {
+                    EXPECT_EQ(model, nullptr) << "a failed load wrote *out_model";
+                }
                 dn_model_free(model);
                 model = nullptr;
             });
@@ -129,7 +127,9 @@ TEST_F(AllocationFailure, TokenizerLoad) {
     const long points = fail_each_allocation(
         "dn_tokenizer_load", [&] { return dn_tokenizer_load(path.c_str(), &tokenizer); },
         [&](dn_status status) {
-            if (status != DN_OK) EXPECT_EQ(tokenizer, nullptr) << "a failed load wrote *out_tokenizer";
+            if (status != DN_OK) {
+                EXPECT_EQ(tokenizer, nullptr) << "a failed load wrote *out_tokenizer";
+            }
             dn_tokenizer_free(tokenizer);
             tokenizer = nullptr;
         });
@@ -139,7 +139,9 @@ TEST_F(AllocationFailure, TokenizerLoad) {
 TEST_F(AllocationFailure, StateCreateAndClone) {
     dn_state *state = nullptr;
     auto free_state = [&](dn_status status) {
-        if (status != DN_OK) EXPECT_EQ(state, nullptr) << "a failed call wrote *out_state";
+        if (status != DN_OK) {
+            EXPECT_EQ(state, nullptr) << "a failed call wrote *out_state";
+        }
         dn_state_free(state);
         state = nullptr;
     };
@@ -159,13 +161,17 @@ TEST_F(AllocationFailure, StateSaveAndLoad) {
     fail_each_allocation(
         "dn_state_save", [&] { return dn_state_save(other.get(), blob.data(), blob.size(), nullptr); },
         [&](dn_status status) {
-            if (status == DN_OK) EXPECT_TRUE(blob == other_blob);
+            if (status == DN_OK) {
+                EXPECT_TRUE(blob == other_blob);
+            }
         });
     // Loading the earlier state's blob into `other`: a failed load leaves `other` as it was.
     const long load = fail_each_allocation(
         "dn_state_load", [&] { return dn_state_load(other.get(), blob_.data(), blob_.size()); },
         [&](dn_status status) {
-            if (status != DN_OK) EXPECT_TRUE(save_state(other.get()) == other_blob) << "a failed load changed the state";
+            if (status != DN_OK) {
+                EXPECT_TRUE(save_state(other.get()) == other_blob) << "a failed load changed the state";
+            }
             else load_state(other.get(), other_blob);
         });
     EXPECT_GE(load, 1);

@@ -10,36 +10,11 @@
 #include <vector>
 
 #include "support/dn_test.h"
+#include "support/on_threads.h"
 
 namespace {
 
 using namespace dntest;
-
-StreamPtr one_worker_stream() {
-    dn_stream_options options;
-    check(dn_stream_options_init(&options), "dn_stream_options_init");
-    options.num_threads = 1;
-    dn_stream *stream = nullptr;
-    check(dn_stream_create("cpu", &options, &stream), "dn_stream_create");
-    return StreamPtr(stream);
-}
-
-// Runs body(i) for i in [0, n) on n threads at once; returns each one's exception message ("" if none).
-template <typename Body>
-std::vector<std::string> on_threads(int n, Body body) {
-    std::vector<std::string> errors{size_t(n), std::string()};
-    std::vector<std::thread> threads;
-    for (int i = 0; i < n; ++i)
-        threads.emplace_back([&, i] {
-            try {
-                body(i);
-            } catch (const std::exception &e) {
-                errors[size_t(i)] = e.what();
-            }
-        });
-    for (std::thread &t : threads) t.join();
-    return errors;
-}
 
 // Sequence `which` of a thread: a 40-token prefill, 4 decode steps, a clone that takes 2 more, and a
 // save/load round trip into a third state; every logit row and the blobs, concatenated.

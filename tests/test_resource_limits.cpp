@@ -196,12 +196,7 @@ TEST_F(ResourceLimits, MillionTokenPromptRunsInBoundedMemory) {
     dnfuzz::write_tiny_model((tmp_ / "tiny").string(), /*attention=*/false);
     // One worker thread: with a model this small, OpenMP's per-operation team start-up would be
     // most of the time (and on a busy machine much more).
-    dn_stream_options options;
-    ASSERT_DN_OK(dn_stream_options_init(&options));
-    options.num_threads = 1;
-    dn_stream *stream = nullptr;
-    ASSERT_DN_OK(dn_stream_create("cpu", &options, &stream));
-    stream_.reset(stream);
+    stream_ = one_worker_stream();
     ModelPtr model = load_model(stream_.get(), tmp_ / "tiny");
     const std::vector<int32_t> prompt = some_tokens(kLongPrompt, vocab_size(model.get()), 7);
     StatePtr state = make_state(model.get());

@@ -1,26 +1,16 @@
 // The threading contract of deltanet.h: one model used by several threads at once, each with its own
 // stream and states, gives what serial use gives; different threads may load models at once.
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "support/dn_test.h"
+#include "support/on_threads.h"
 
 namespace {
 
 using namespace dntest;
 
 constexpr int kThreads = 3;
-
-// A stream with one worker thread: results then do not depend on how many cores a call got.
-StreamPtr single_threaded_stream() {
-    dn_stream_options options;
-    check(dn_stream_options_init(&options), "dn_stream_options_init");
-    options.num_threads = 1;
-    dn_stream *stream = nullptr;
-    check(dn_stream_create("cpu", &options, &stream), "dn_stream_create(num_threads = 1)");
-    return StreamPtr(stream);
-}
 
 // Sequence `which`: a 70-token prefill then 6 decode steps; every logit row.
 std::vector<float> run_sequence(dn_stream *stream, const dn_model *model, int which) {
@@ -36,32 +26,15 @@ std::vector<float> run_sequence(dn_stream *stream, const dn_model *model, int wh
     return all;
 }
 
-// Runs body(i) on kThreads threads at once; returns each thread's exception message ("" if none).
-template <typename Body>
-std::vector<std::string> on_threads(Body body) {
-    std::vector<std::string> errors(kThreads);
-    std::vector<std::thread> threads;
-    for (int i = 0; i < kThreads; ++i)
-        threads.emplace_back([&, i] {
-            try {
-                body(i);
-            } catch (const std::exception &e) {
-                errors[size_t(i)] = e.what();
-            }
-        });
-    for (std::thread &t : threads) t.join();
-    return errors;
-}
-
 TEST(Threads, OneModelUsedByThreadsAtOnceMatchesSerialUse) {
-    StreamPtr stream = single_threaded_stream();
+    StreamPtr stream = one_worker_stream();
     ModelPtr model = load_model(stream.get(), fixture_dir("deltanet-hybrid-tiny"));
 
     std::vector<std::vector<float>> serial(kThreads), parallel(kThreads);
     for (int i = 0; i < kThreads; ++i) serial[size_t(i)] = run_sequence(stream.get(), model.get(), i);
 
-    const std::vector<std::string> errors = on_threads([&](int i) {
-        StreamPtr own = single_threaded_stream();
+    const std::vector<std::string> errors = on_threads(kThreads, [&](int i) {
+        StreamPtr own = one_worker_stream();
         parallel[size_t(i)] = run_sequence(own.get(), model.get(), i);
     });
     for (int i = 0; i < kThreads; ++i) {
@@ -73,13 +46,13 @@ TEST(Threads, OneModelUsedByThreadsAtOnceMatchesSerialUse) {
 
 TEST(Threads, ModelsLoadedByThreadsAtOnce) {
     const fs::path dir = fixture_dir("gated-deltanet-tiny");
-    StreamPtr stream = single_threaded_stream();
+    StreamPtr stream = one_worker_stream();
     ModelPtr reference_model = load_model(stream.get(), dir);
     const std::vector<float> expected = run_sequence(stream.get(), reference_model.get(), 0);
 
     std::vector<std::vector<float>> results(kThreads);
-    const std::vector<std::string> errors = on_threads([&](int i) {
-        StreamPtr own = single_threaded_stream();
+    const std::vector<std::string> errors = on_threads(kThreads, [&](int i) {
+        StreamPtr own = one_worker_stream();
         ModelPtr model = load_model(own.get(), dir);
         results[size_t(i)] = run_sequence(own.get(), model.get(), 0);
     });

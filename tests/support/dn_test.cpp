@@ -102,6 +102,15 @@ StreamPtr make_stream() {
     return StreamPtr(stream);
 }
 
+StreamPtr one_worker_stream() {
+    dn_stream_options options;
+    check(dn_stream_options_init(&options), "dn_stream_options_init");
+    options.num_threads = 1;
+    dn_stream *stream = nullptr;
+    check(dn_stream_create("cpu", &options, &stream), "dn_stream_create(\"cpu\", num_threads = 1)");
+    return StreamPtr(stream);
+}
+
 ModelPtr load_model(dn_stream *stream, const fs::path &directory) {
     dn_model *model = nullptr;
     check(dn_model_load(stream, directory.string().c_str(), nullptr, &model), "dn_model_load(" + directory.string() + ")");

@@ -53,6 +53,9 @@ std::string describe(dn_status status);  // "DN_ERR_IO (3: I/O error)"
 void check(dn_status status, const std::string &what);
 
 StreamPtr make_stream();  // "cpu", default options
+// "cpu" with one worker thread: results do not depend on how many cores a call got, and every
+// allocation of a call happens on the caller's thread.
+StreamPtr one_worker_stream();
 ModelPtr load_model(dn_stream *stream, const fs::path &directory);
 StatePtr make_state(const dn_model *model);
 StatePtr clone_state(const dn_state *state);
