@@ -258,7 +258,9 @@ TEST(CudaKernels, DeltaRuleBf16TensorCoresAgainstFloat64) {
         {1, 2, 2, 64, 64, false, true},      {5, 1, 2, 32, 48, true, true},     {63, 2, 2, 64, 64, true, false},
         {64, 2, 4, 128, 128, false, true},   {65, 1, 2, 48, 80, true, true},    {150, 4, 4, 128, 128, true, true},
         {200, 1, 1, 256, 256, true, true},   {129, 2, 2, 96, 16, false, true},  {300, 1, 1, 64, 64, true, true, -8.0f},
-        {70, 1, 2, 40, 24, true, true},      {33, 1, 1, 256, 512, false, true}, {1000, 2, 2, 128, 128, true, true}};
+        {70, 1, 2, 40, 24, true, true},      {33, 1, 1, 256, 512, false, true}, {1000, 2, 2, 128, 128, true, true},
+        // 313 chunks: a long run of the overlapped walk's wait for each chunk's record
+        {20001, 2, 4, 128, 128, true, true}};
     unsigned seed = 100;
     for (const DeltaCase &c : cases) check_delta_rule(*gpu, c, seed++, true, true, 2e-2);
 }

@@ -67,12 +67,23 @@ class CudaQueue final : public Queue {
 public:
     explicit CudaQueue(int device) : device(device) {
         check(cudaSetDevice(device), "cudaSetDevice");
-        check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
+        try {
+            check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
+            // The split delta rule's walk runs here beside its prep (delta_rule_tc_split.h): a higher
+            // priority, so that its blocks are placed before the prep's as SMs free up.
+            int least = 0, greatest = 0;
+            check(cudaDeviceGetStreamPriorityRange(&least, &greatest), "cudaDeviceGetStreamPriorityRange");
+            check(cudaStreamCreateWithPriority(&side.stream, cudaStreamNonBlocking, greatest), "cudaStreamCreate (side)");
+            check(cudaEventCreateWithFlags(&side.fork, cudaEventDisableTiming), "cudaEventCreate");
+            check(cudaEventCreateWithFlags(&side.join, cudaEventDisableTiming), "cudaEventCreate");
+        } catch (...) {
+            release();
+            throw;
+        }
     }
     ~CudaQueue() override {
         cudaSetDevice(device);
-        cudaStreamSynchronize(stream);
-        cudaStreamDestroy(stream);
+        release();
     }
     void synchronize() override {
         check(cudaSetDevice(device), "cudaSetDevice");
@@ -81,6 +92,7 @@ public:
 
     const int device;
     cudaStream_t stream = nullptr;
+    cuda::SplitSideStream side;                    // a second stream, for the overlapped delta rule
     bool capturing = false;
     uint64_t generation = 0;                       // scratch moves (see Scratch)
     Scratch activations_bf16{generation};          // the left operand of bf16 products
@@ -88,6 +100,16 @@ public:
     Scratch token_ids{generation};                 // device copy of embed()'s ids
     Scratch staged_ids{generation, true};          // pinned host copy: replays copy from here
     Scratch delta_scratch{generation};             // per-chunk key-only products (tensor-core path)
+
+private:
+    void release() {
+        if (stream) cudaStreamSynchronize(stream);
+        if (side.stream) cudaStreamSynchronize(side.stream);
+        if (side.join) cudaEventDestroy(side.join);
+        if (side.fork) cudaEventDestroy(side.fork);
+        if (side.stream) cudaStreamDestroy(side.stream);
+        if (stream) cudaStreamDestroy(stream);
+    }
 };
 
 // A recorded pass: an instantiated CUDA graph, valid on its queue while the scratch stays put.
@@ -398,7 +420,7 @@ public:
             static const bool split_allowed = cuda::feature_enabled("split_delta_rule");
             if (args.bf16_products && split_allowed) {
                 void *split = q.delta_scratch.get(cuda::delta_rule_tc_split_scratch_bytes(args), q.capturing);
-                if (cuda::delta_rule_chunked_tc_split(args, q.stream, split)) return;
+                if (cuda::delta_rule_chunked_tc_split(args, q.stream, split, &q.side)) return;
             }
             void *tc = args.bf16_products ? q.delta_scratch.get(cuda::delta_rule_tc_scratch_bytes(args), q.capturing)
                                           : nullptr;

@@ -10,7 +10,7 @@ bool delta_rule_chunked_tc(const DeltaArgs &, cudaStream_t, void *) { return fal
 
 size_t delta_rule_tc_scratch_bytes(const DeltaArgs &) { return 0; }
 
-bool delta_rule_chunked_tc_split(const DeltaArgs &, cudaStream_t, void *) { return false; }
+bool delta_rule_chunked_tc_split(const DeltaArgs &, cudaStream_t, void *, const SplitSideStream *) { return false; }
 
 size_t delta_rule_tc_split_scratch_bytes(const DeltaArgs &) { return 0; }
 

@@ -10,7 +10,7 @@
 //   S     = exp(G_last) S + V_new^T K'     with K' = diag(exp(G_last - G)) K
 // Everything but S is known before the walk, so:
 //
-// Kernel 1, prep (grid: chunks x Hv, 256 threads): T exactly as delta_rule_tc.cu builds it
+// Kernel 1, prep (grid: chunks x Hv blocks, chunk-major, 256 threads): T exactly as delta_rule_tc.cu builds it
 // (mma_bf16.cuh: float32 forward substitution and blocked doubling), then W, U = T X on tensor cores
 // and K', Q', QK, exp(G_last); all into scratch. Independent per chunk: bandwidth-bound.
 //
@@ -31,7 +31,13 @@
 // Scratch (delta_rule_tc_split_scratch_bytes): per (h, chunk c), a record of bf16 at element
 // (h * chunks + c) * rec, rec = 64 (3 dk + 64 + dv), rows unpadded:
 //   W [64][dk] | K' [64][dk] | Q' [64][dk] | QK [64][64] (zero above the diagonal) | U [64][dv]
-// then, after all records, float exp(G_last) [Hv][chunks]. Rows of padding tokens (past T) are zero.
+// then, after all records, float exp(G_last) [Hv][chunks] and int ready [Hv][chunks] (the overlap's
+// flags). Rows of padding tokens (past T) are zero.
+//
+// Overlap (delta_rule_chunked_tc_split's `side`): the prep's blocks run chunk-major, and the walk,
+// on another stream with few enough blocks to leave the prep half the SMs, starts at once and waits
+// for each record's flag (release by the prep after its stores, acquire by every copying thread)
+// instead of for the whole prep kernel. The prep then costs only what it slows the walk down.
 //
 // Rounding: q, k, v, S and V_new become bfloat16 mma operands, like delta_rule_tc.cu; W and U are
 // products of bf16 T and bf16 X = diag(beta exp G) K or diag(beta) V (each rounded once from
@@ -49,6 +55,7 @@
 #include <cuda_runtime.h>
 
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/features.h"
 #endif
 
 #include "backends/cuda/mma_bf16.cuh"
@@ -68,6 +75,7 @@ struct SplitScratch {
     int64_t rec;                // bf16 elements per (head, chunk) record
     int64_t kd, qg, qk, u;      // offsets of K', Q', QK, U in a record (W at 0)
     size_t gl;                  // byte offset of exp(G_last) [Hv][nch] (float)
+    size_t ready;               // byte offset of the overlapped walk's flags [Hv][nch] (int)
     size_t bytes;
 };
 
@@ -80,9 +88,26 @@ __host__ __device__ constexpr SplitScratch split_scratch(int64_t T, int Hv, int 
     s.u = s.qk + int64_t(kC) * kC;
     s.rec = s.u + int64_t(kC) * dv;  // a multiple of 8 elements: records stay 16-byte aligned
     s.gl = size_t(Hv) * size_t(s.nch) * size_t(s.rec) * 2;
-    s.bytes = s.gl + align16(size_t(Hv) * size_t(s.nch) * 4);
+    s.ready = s.gl + align16(size_t(Hv) * size_t(s.nch) * 4);
+    s.bytes = s.ready + align16(size_t(Hv) * size_t(s.nch) * 4);
     return s;
 }
+
+#ifndef DN_TC_EMULATE
+// The overlapped walk's handshake: the prep releases a (head, chunk) flag once the record is
+// written; a walking thread acquires it before it copies that record (gpu scope: other SMs).
+__device__ __forceinline__ void release_flag(int *flag) {
+    asm volatile("st.release.gpu.global.s32 [%0], %1;" ::"l"(flag), "r"(1) : "memory");
+}
+__device__ __forceinline__ void await_flag(const int *flag) {
+    for (;;) {
+        int v;
+        asm volatile("ld.acquire.gpu.global.s32 %0, [%1];" : "=r"(v) : "l"(flag) : "memory");
+        if (v != 0) return;
+        __nanosleep(256);
+    }
+}
+#endif
 
 __device__ __forceinline__ void st64(uint16_t *p, uint32_t lo, uint32_t hi) {
     *reinterpret_cast<uint2 *>(p) = make_uint2(lo, hi);
@@ -383,7 +408,7 @@ __device__ __forceinline__ void zero_pad_columns(uint16_t *M, int dk, int tid, i
 // shortens the walk.
 template <int KMAX, int SPB, int KS, int NSTAGE>
 __device__ __forceinline__ void walk_block(const DeltaArgs &a, unsigned char *sm, int tile, int h,
-                                           const uint16_t *scr) {
+                                           const uint16_t *scr, [[maybe_unused]] const int *ready = nullptr) {
     constexpr bool KD2 = kd_staged(KMAX);
     constexpr WalkLayout L = walk_layout(KMAX, SPB, KS, NSTAGE);
     constexpr int PK = L.pk, PU = L.pu, NT = 32 * SPB * KS;
@@ -432,6 +457,11 @@ __device__ __forceinline__ void walk_block(const DeltaArgs &a, unsigned char *sm
     // that every thread counts the same groups).
     auto issue_stage = [&](int64_t c, int stage) {
         if (c < S.nch) {
+#ifndef DN_TC_EMULATE
+            // Overlapped with the prep: each thread acquires chunk c's flag itself before copying, so
+            // its copies see the record the prep released.
+            if (ready) await_flag(ready + int64_t(h) * S.nch + c);
+#endif
             unsigned char *sb = sm + stage * L.stage;
             const uint16_t *rec = recs + c * S.rec;
             copy_tile<KMAX, PK, NT>(reinterpret_cast<uint16_t *>(sb + L.w), rec, dk, dk);
@@ -649,48 +679,82 @@ constexpr bool walk_has(int kmax, WalkConfig w) {
 
 #ifndef DN_TC_EMULATE
 
+// One block per (chunk, head), chunk-major (block i: chunk i / Hv, head i % Hv), so that the records
+// are finished roughly in the order the walk needs them. `ready`: the flags to release (overlapped).
 template <int KMAX>
-__global__ void __launch_bounds__(kPrepThreads, 2) split_prep_kernel(const DeltaArgs a, uint16_t *scr, bool vec) {
+__global__ void __launch_bounds__(kPrepThreads, 2) split_prep_kernel(const DeltaArgs a, uint16_t *scr, bool vec,
+                                                                    int *ready) {
     extern __shared__ float4 split_smem[];
-    prep_block<KMAX>(a, reinterpret_cast<unsigned char *>(split_smem), int64_t(blockIdx.x), int(blockIdx.y), scr, vec);
+    const int64_t i = blockIdx.x, chunk = i / a.Hv;
+    const int h = int(i - chunk * a.Hv);
+    prep_block<KMAX>(a, reinterpret_cast<unsigned char *>(split_smem), chunk, h, scr, vec);
+    if (ready) {
+        __threadfence();  // every thread's record stores, ordered before the flag below
+        __syncthreads();
+        if (threadIdx.x == 0) release_flag(ready + int64_t(h) * ((a.T + kC - 1) / kC) + chunk);
+    }
 }
 
 template <int KMAX, int SPB, int KS, int NSTAGE>
-__global__ void __launch_bounds__(32 * SPB * KS, 1) split_walk_kernel(const DeltaArgs a, const uint16_t *scr) {
+__global__ void __launch_bounds__(32 * SPB * KS, 1) split_walk_kernel(const DeltaArgs a, const uint16_t *scr,
+                                                                     const int *ready) {
     extern __shared__ float4 split_smem[];
     walk_block<KMAX, SPB, KS, NSTAGE>(a, reinterpret_cast<unsigned char *>(split_smem), int(blockIdx.x),
-                                      int(blockIdx.y), scr);
+                                      int(blockIdx.y), scr, ready);
 }
 
 template <int KMAX, int SPB, int KS, int NSTAGE>
-void launch_walk(const DeltaArgs &a, const uint16_t *scr, cudaStream_t stream) {
+void launch_walk(const DeltaArgs &a, const uint16_t *scr, const int *ready, cudaStream_t stream) {
     constexpr size_t kBytes = walk_layout(KMAX, SPB, KS, NSTAGE).bytes;
     if constexpr (kBytes <= kSmemCap) {
         check(cudaFuncSetAttribute(split_walk_kernel<KMAX, SPB, KS, NSTAGE>,
                                    cudaFuncAttributeMaxDynamicSharedMemorySize, int(kBytes)),
               "delta_rule_chunked_tc_split: shared memory limit");
         const dim3 grid(unsigned((a.dv + 16 * SPB - 1) / (16 * SPB)), unsigned(a.Hv));
-        split_walk_kernel<KMAX, SPB, KS, NSTAGE><<<grid, 32 * SPB * KS, kBytes, stream>>>(a, scr);
+        split_walk_kernel<KMAX, SPB, KS, NSTAGE><<<grid, 32 * SPB * KS, kBytes, stream>>>(a, scr, ready);
     }
 }
 
 template <int KMAX>
-void launch_split(const DeltaArgs &a, uint16_t *scr, WalkConfig w, bool vec, cudaStream_t stream) {
+void launch_walk_config(const DeltaArgs &a, const uint16_t *scr, WalkConfig w, const int *ready, cudaStream_t stream) {
+    if (w.ks == 1) {
+        if (w.nstage == 3 && kd_staged(KMAX)) launch_walk<KMAX, 4, 1, 3>(a, scr, ready, stream);
+        else launch_walk<KMAX, 4, 1, 2>(a, scr, ready, stream);
+    } else if (w.ks == 2) {
+        launch_walk<KMAX, 2, 2, 2>(a, scr, ready, stream);
+    } else if (w.spb == 1) {
+        launch_walk<KMAX, 1, 4, 2>(a, scr, ready, stream);
+    } else {
+        launch_walk<KMAX, 2, 4, 2>(a, scr, ready, stream);
+    }
+}
+
+// Sequential: the prep, then the walk, on `stream`. Overlapped (`side` given): the walk goes first,
+// on the side stream (which outranks `stream`, so its few blocks get SMs as soon as any free up),
+// and waits chunk by chunk for the prep running beside it on the other SMs; `stream` then waits
+// for the walk. The flags are zeroed first, on `stream`, so a recorded graph replays correctly.
+template <int KMAX>
+void launch_split(const DeltaArgs &a, uint16_t *scr, WalkConfig w, bool vec, cudaStream_t stream,
+                  const SplitSideStream *side) {
     constexpr size_t kPrep = prep_layout(KMAX).bytes;
     check(cudaFuncSetAttribute(split_prep_kernel<KMAX>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(kPrep)),
           "delta_rule_chunked_tc_split: shared memory limit");
-    const dim3 grid(unsigned((a.T + kC - 1) / kC), unsigned(a.Hv));
-    split_prep_kernel<KMAX><<<grid, kPrepThreads, kPrep, stream>>>(a, scr, vec);
-    if (w.ks == 1) {
-        if (w.nstage == 3 && kd_staged(KMAX)) launch_walk<KMAX, 4, 1, 3>(a, scr, stream);
-        else launch_walk<KMAX, 4, 1, 2>(a, scr, stream);
-    } else if (w.ks == 2) {
-        launch_walk<KMAX, 2, 2, 2>(a, scr, stream);
-    } else if (w.spb == 1) {
-        launch_walk<KMAX, 1, 4, 2>(a, scr, stream);
-    } else {
-        launch_walk<KMAX, 2, 4, 2>(a, scr, stream);
+    const SplitScratch S = split_scratch(a.T, a.Hv, a.dk, a.dv);
+    const unsigned blocks = unsigned(S.nch * a.Hv);
+    if (!side) {
+        split_prep_kernel<KMAX><<<blocks, kPrepThreads, kPrep, stream>>>(a, scr, vec, nullptr);
+        launch_walk_config<KMAX>(a, scr, w, nullptr, stream);
+        return;
     }
+    int *ready = reinterpret_cast<int *>(reinterpret_cast<unsigned char *>(scr) + S.ready);
+    check(cudaMemsetAsync(ready, 0, size_t(S.nch) * size_t(a.Hv) * sizeof(int), stream),
+          "delta_rule_chunked_tc_split: flags");
+    check(cudaEventRecord(side->fork, stream), "delta_rule_chunked_tc_split: fork");
+    check(cudaStreamWaitEvent(side->stream, side->fork, 0), "delta_rule_chunked_tc_split: fork");
+    launch_walk_config<KMAX>(a, scr, w, ready, side->stream);
+    split_prep_kernel<KMAX><<<blocks, kPrepThreads, kPrep, stream>>>(a, scr, vec, ready);
+    check(cudaEventRecord(side->join, side->stream), "delta_rule_chunked_tc_split: join");
+    check(cudaStreamWaitEvent(stream, side->join, 0), "delta_rule_chunked_tc_split: join");
 }
 
 bool aligned16(const void *p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
@@ -706,12 +770,13 @@ size_t delta_rule_tc_split_scratch_bytes(const DeltaArgs &a) {
     return split_scratch(a.T, a.Hv, a.dk, a.dv).bytes;
 }
 
-bool delta_rule_chunked_tc_split(const DeltaArgs &a, cudaStream_t stream, void *scratch) {
+bool delta_rule_chunked_tc_split(const DeltaArgs &a, cudaStream_t stream, void *scratch,
+                                 const SplitSideStream *side) {
     if (a.Hk <= 0 || a.Hv <= 0 || a.Hv % a.Hk != 0 || a.Hv > 65535) return false;
     if (a.dk <= 0 || a.dv <= 0 || a.dk % 16 != 0 || a.dv % 16 != 0 || a.dk > 256 || a.dv > 1024) return false;
     if (scratch == nullptr || !aligned16(scratch)) return false;
     if (a.T <= 0) return true;
-    if ((a.T + kC - 1) / kC > 0x7fffffff) return false;
+    if ((a.T + kC - 1) / kC * a.Hv > 0x7fffffff) return false;  // prep blocks, one grid dimension
     int device = 0, major = 0, sms = 0, smem_optin = 0;
     check(cudaGetDevice(&device), "delta_rule_chunked_tc_split: cudaGetDevice");
     check(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device),
@@ -736,15 +801,33 @@ bool delta_rule_chunked_tc_split(const DeltaArgs &a, cudaStream_t stream, void *
         if (w.spb == 0 || waves < best) w = cand, best = waves;
     }
     if (w.spb == 0 || prep_layout(kmax).bytes > cap) return false;
+    // Overlapped with the prep when a variant of the walk (kWalkConfigs' order) needs at most half
+    // the SMs and has more than one warp per slab (the single-warp slabs run much slower): the prep
+    // always keeps the other half, so a walk waiting for it cannot hold every SM, and the prep's time
+    // hides behind the walk's. DN_CUDA_DISABLE=overlap_delta_rule: always sequential.
+    static const bool overlap_allowed = feature_enabled("overlap_delta_rule");
+    bool overlap = false;
+    if (side && overlap_allowed) {
+        for (WalkConfig cand : kWalkConfigs) {
+            if (cand.ks < 2 || !walk_has(kmax, cand) || walk_layout(kmax, cand.spb, cand.ks, cand.nstage).bytes > cap)
+                continue;
+            const int64_t blocks = int64_t(a.Hv) * ((a.dv / 16 + cand.spb - 1) / cand.spb);
+            if (2 * blocks <= sms) {
+                w = cand, overlap = true;
+                break;
+            }
+        }
+    }
 
     // float4 loads of q, k, v rows (head offsets are multiples of 16 floats).
     const bool vec = aligned16(a.q) && aligned16(a.k) && aligned16(a.v) && a.q_stride % 4 == 0 &&
                      a.k_stride % 4 == 0 && a.v_stride % 4 == 0;
     uint16_t *scr = static_cast<uint16_t *>(scratch);
+    const SplitSideStream *use = overlap ? side : nullptr;
     switch (kmax) {
-        case 64: launch_split<64>(a, scr, w, vec, stream); break;
-        case 128: launch_split<128>(a, scr, w, vec, stream); break;
-        default: launch_split<256>(a, scr, w, vec, stream); break;
+        case 64: launch_split<64>(a, scr, w, vec, stream, use); break;
+        case 128: launch_split<128>(a, scr, w, vec, stream, use); break;
+        default: launch_split<256>(a, scr, w, vec, stream, use); break;
     }
     check_launch("delta_rule_chunked_tc_split");
     return true;

@@ -16,6 +16,13 @@
 
 namespace dn::cuda {
 
+// A second stream for running the walk beside the prep (created with a higher priority than the
+// streams it serves) and two events (cudaEventDisableTiming) to fork to it and join back.
+struct SplitSideStream {
+    cudaStream_t stream = nullptr;
+    cudaEvent_t fork = nullptr, join = nullptr;
+};
+
 // Enqueues the chunked delta rule of `args` on `stream` and returns true, or returns false having
 // launched nothing when the shape is outside this path: dk or dv not a multiple of 16, dk > 256,
 // dv > 1024, Hv not a multiple of Hk, a GPU before sm_80, too little shared memory per block (dk >
@@ -25,12 +32,17 @@ namespace dn::cuda {
 // `scratch`: device memory of at least delta_rule_tc_split_scratch_bytes(args) bytes, 16-byte
 // aligned, owned by the caller and not used by anything else on `stream` until this work has run;
 // no initialisation needed, every byte read is written first.
-bool delta_rule_chunked_tc_split(const DeltaArgs &args, cudaStream_t stream, void *scratch);
+//
+// `side` (may be null): where the shape allows it (a walk on at most half the SMs), the walk runs on
+// side->stream at the same time as the prep, waiting for each chunk's record through flags in the
+// scratch; `stream` waits for it before anything enqueued later. Both streams must be on the current
+// device, and side->stream not used for anything else meanwhile. Capturable too (fork and join).
+bool delta_rule_chunked_tc_split(const DeltaArgs &args, cudaStream_t stream, void *scratch,
+                                 const SplitSideStream *side = nullptr);
 
 // Bytes of scratch for delta_rule_chunked_tc_split (0 when T <= 0): per value head and chunk of 64
-// tokens, bfloat16 W, K', Q' [64][dk], QK [64][64] and U [64][dv], then one float per head and
-// chunk: 2 * Hv * ceil(T / 64) * (64 * (3 dk + 64 + dv) + 2) bytes, rounded up to 16. Depends on T,
-// Hv, dk and dv.
+// tokens, bfloat16 W, K', Q' [64][dk], QK [64][64] and U [64][dv], then a float and an int flag per
+// head and chunk (each array rounded up to 16 bytes). Depends on T, Hv, dk and dv.
 size_t delta_rule_tc_split_scratch_bytes(const DeltaArgs &args);
 
 }  // namespace dn::cuda

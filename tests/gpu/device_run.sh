@@ -27,6 +27,11 @@ done
 DN_CUDA_DISABLE=split_delta_rule "$dev/bin/test_cuda_kernels" --gtest_color=no --gtest_filter='*DeltaRule*' 2>&1 |
   tee "$out/test_cuda_kernels_unsplit.log" | grep -E "^\[  (FAILED|PASSED|SKIPPED) |Failure|rel_err" | sed 's/^/unsplit: /' | head -20
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+# And on the split kernel run sequentially (prep, then walk), which the overlapped form replaces
+# wherever the walk needs at most half the SMs (every shape of these tests).
+DN_CUDA_DISABLE=overlap_delta_rule "$dev/bin/test_cuda_kernels" --gtest_color=no --gtest_filter='*DeltaRule*' 2>&1 |
+  tee "$out/test_cuda_kernels_sequential.log" | grep -E "^\[  (FAILED|PASSED|SKIPPED) |Failure|rel_err" | sed 's/^/sequential: /' | head -20
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 # The same tests over the portable plugin (DN_CUDA_PORTABLE, packed by pack.sh): the code paths that
 # the HIP build compiles (tiled products, no PTX, 64 KiB shared memory), proven on this GPU.
 if [ -d "$dev/lib/deltanet/backends-portable" ]; then
