@@ -53,17 +53,18 @@ __device__ __forceinline__ int column(int lane, int j) {
     return (lane + j * P) * VW;
 }
 
-// Read-only inputs (q, k) through the non-coherent path; columns past dk read as zero.
+// Inputs from earlier kernels (q, k): ordinary loads, never the non-coherent path, as this kernel may be
+// resident (released early, dependent_launch.cuh) while they are written. Columns past dk read as zero.
 template <int P, int NV, int VW>
 __device__ __forceinline__ void load_input(const float *row, int lane, int dk, float (&x)[NV][VW]) {
 #pragma unroll
     for (int j = 0; j < NV; ++j) {
         const int c = column<P, VW>(lane, j);
         if constexpr (VW == 4) {
-            const float4 v = c < dk ? __ldg(reinterpret_cast<const float4 *>(row + c)) : make_float4(0, 0, 0, 0);
+            const float4 v = c < dk ? __ldca(reinterpret_cast<const float4 *>(row + c)) : make_float4(0, 0, 0, 0);
             x[j][0] = v.x, x[j][1] = v.y, x[j][2] = v.z, x[j][3] = v.w;
         } else {
-            x[j][0] = c < dk ? __ldg(row + c) : 0.0f;
+            x[j][0] = c < dk ? __ldca(row + c) : 0.0f;
         }
     }
 }
@@ -107,17 +108,20 @@ __global__ void __launch_bounds__(kThreads) delta_rule_rows_kernel(const DeltaRo
         }
     }
     // Only this kernel writes states (in earlier steps), so they load before the wait for the
-    // previous kernel's q, k, v, beta and decay.
-    dependent_kernel_begin();
+    // previous kernel's q, k, v, beta and decay. That holds because this kernel never releases its
+    // successors early (dependent_launch.cuh): they launch once it has completed, so no later kernel
+    // on the stream, this one's next step included, can be reading a state before this one's writes
+    // are visible.
+    dependent_kernel_wait();
     float k[NV][VW], q[NV][VW];
     load_input<P, NV, VW>(a.k + int64_t(b) * a.k_stride + int64_t(kh) * dk, lane, dk, k);
     load_input<P, NV, VW>(a.q + int64_t(b) * a.q_stride + int64_t(kh) * dk, lane, dk, q);
-    const float beta = __ldg(a.beta + int64_t(b) * a.beta_stride + h);
-    const float e = a.g ? expf(__ldg(a.g + int64_t(b) * a.g_stride + h)) : 1.0f;
+    const float beta = __ldca(a.beta + int64_t(b) * a.beta_stride + h);
+    const float e = a.g ? expf(__ldca(a.g + int64_t(b) * a.g_stride + h)) : 1.0f;
     const float *vh = a.v + int64_t(b) * a.v_stride + int64_t(h) * dv;
     float v[R];
 #pragma unroll
-    for (int i = 0; i < R; ++i) v[i] = r0 + i * G < dv ? __ldg(vh + r0 + i * G) : 0.0f;
+    for (int i = 0; i < R; ++i) v[i] = r0 + i * G < dv ? __ldca(vh + r0 + i * G) : 0.0f;
 
     // Partial dot products: [2i] = s_i . k, [2i + 1] = s_i . q, [2R] = k . q.
     float dots[2 * R + 1];

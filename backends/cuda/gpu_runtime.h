@@ -156,6 +156,7 @@ __device__ __forceinline__ uint16_t bf16_round(float x) {
 // Streaming-cache hints (evict first): plain accesses on AMD.
 #define __ldcs(p) (*(p))
 #define __stcs(p, v) (void)(*(p) = (v))
+#define __ldca(p) (*(p))
 #define __trap() __builtin_trap()
 #endif  // DN_GPU_HIP
 

@@ -4,6 +4,9 @@
 # (two calls on different targets may share BUILD_DIR).
 # While the file $DN_FUZZ_PAUSE_FILE exists (if set), it waits between chunks, so that the machine
 # can be kept quiet for measurements. Appends one line per chunk to BUILD_DIR/fuzz-campaign.log.
+# DN_FUZZ_NICE (default 19) is its priority: on a machine that also builds, 0 is safer, because
+# libFuzzer's timeout is wall-clock and a nice-19 process beside two compilers gets ~1% of a core
+# (an input of 15 ms was reported as a 13 s "timeout" that way).
 #   tests/fuzz/campaign.sh BUILD_DIR TARGET_RUNS CHUNK TARGET...
 set -euo pipefail
 build=${1:?}; goal=${2:?}; chunk=${3:?}; shift 3
@@ -14,7 +17,7 @@ for t in "$@"; do
   while ((total < goal)); do
     while [ -n "${DN_FUZZ_PAUSE_FILE:-}" ] && [ -e "$DN_FUZZ_PAUSE_FILE" ]; do sleep 30; done
     start=$SECONDS
-    if ! nice -n 19 "$here/run_fuzzers.sh" "$build" "$chunk" "$t" >"$build/fuzz-chunk-$t.out" 2>&1; then
+    if ! nice -n "${DN_FUZZ_NICE:-19}" "$here/run_fuzzers.sh" "$build" "$chunk" "$t" >"$build/fuzz-chunk-$t.out" 2>&1; then
       cat "$build/fuzz-chunk-$t.out" | tee -a "$log"
       echo "$(date -u +%FT%TZ) $t FAILED after $total runs" | tee -a "$log"
       exit 1

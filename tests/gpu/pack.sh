@@ -13,9 +13,13 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDN_CUDA=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
 # The portable configuration (DN_CUDA_PORTABLE: the code paths the HIP plugin compiles, see
 # backends/cuda/gpu_runtime.h): only its plugin, which the same test binaries load from a second folder.
+# DN_PACK_PORTABLE=0 leaves it out, for runs that only time the normal plugin (the bundle and the
+# tree must stay under the device tool's 64 MiB).
 portable=${PORTABLE_BUILD_DIR:-$root/build-portable}
-cmake -S "$root" -B "$portable" -DCMAKE_BUILD_TYPE=Release -DDN_CUDA=ON -DDN_CUDA_PORTABLE=ON >/dev/null
-cmake --build "$portable" -j"$(nproc)" --target deltanet-cuda
+if [ "${DN_PACK_PORTABLE:-1}" != 0 ]; then
+  cmake -S "$root" -B "$portable" -DCMAKE_BUILD_TYPE=Release -DDN_CUDA=ON -DDN_CUDA_PORTABLE=ON >/dev/null
+  cmake --build "$portable" -j"$(nproc)" --target deltanet-cuda
+fi
 
 out=$root/.device
 rm -rf "$out"
@@ -25,8 +29,10 @@ cp "$build"/tests/test_cuda "$build"/tests/test_cuda_kernels "$build"/src/cli/de
 [ -x "$build/backends/cuda/deltanet-cuda-bench" ] && cp "$build/backends/cuda/deltanet-cuda-bench" "$out/bin/"
 cp -P "$build"/libdeltanet.so* "$out/lib/"
 cp "$build"/deltanet/backends/libdeltanet-cuda.so "$out/lib/deltanet/backends/"
-mkdir -p "$out/lib/deltanet/backends-portable"
-cp "$portable"/deltanet/backends/libdeltanet-cuda.so "$out/lib/deltanet/backends-portable/"
+if [ "${DN_PACK_PORTABLE:-1}" != 0 ]; then
+  mkdir -p "$out/lib/deltanet/backends-portable"
+  cp "$portable"/deltanet/backends/libdeltanet-cuda.so "$out/lib/deltanet/backends-portable/"
+fi
 for lib in libdnnl.so.2 libpcre2-8.so.0 libicuuc.so.72 libgomp.so.1; do
   cp -L "/usr/lib/x86_64-linux-gnu/$lib" "$out/lib/"
 done
