@@ -13,8 +13,9 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDN_CUDA=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
 # The portable configuration (DN_CUDA_PORTABLE: the code paths the HIP plugin compiles, see
 # backends/cuda/gpu_runtime.h): only its plugin, which the same test binaries load from a second folder.
-# DN_PACK_PORTABLE=0 leaves it out, for runs that only time the normal plugin (the bundle and the
-# tree must stay under the device tool's 64 MiB).
+# The bundle and the tree must stay under the device tool's 64 MiB, which both plugins with all the
+# fixtures no longer do: DN_PACK_PORTABLE=0 packs the normal plugin only (tests and timing),
+# DN_PACK_PORTABLE=only the portable one only (device_run.sh then runs just its tests).
 portable=${PORTABLE_BUILD_DIR:-$root/build-portable}
 if [ "${DN_PACK_PORTABLE:-1}" != 0 ]; then
   cmake -S "$root" -B "$portable" -DCMAKE_BUILD_TYPE=Release -DDN_CUDA=ON -DDN_CUDA_PORTABLE=ON >/dev/null
@@ -28,7 +29,7 @@ mkdir -p "$out/bin" "$out/lib/deltanet/backends" "$out/shared/fixtures" "$out/sh
 cp "$build"/tests/test_cuda "$build"/tests/test_cuda_kernels "$build"/src/cli/deltanet "$out/bin/"
 [ -x "$build/backends/cuda/deltanet-cuda-bench" ] && cp "$build/backends/cuda/deltanet-cuda-bench" "$out/bin/"
 cp -P "$build"/libdeltanet.so* "$out/lib/"
-cp "$build"/deltanet/backends/libdeltanet-cuda.so "$out/lib/deltanet/backends/"
+[ "${DN_PACK_PORTABLE:-1}" = only ] || cp "$build"/deltanet/backends/libdeltanet-cuda.so "$out/lib/deltanet/backends/"
 if [ "${DN_PACK_PORTABLE:-1}" != 0 ]; then
   mkdir -p "$out/lib/deltanet/backends-portable"
   cp "$portable"/deltanet/backends/libdeltanet-cuda.so "$out/lib/deltanet/backends-portable/"
