@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/dtype.h"
 #include "core/model_config.h"
@@ -202,6 +203,15 @@ public:
 
     // ---- weights ----
     virtual std::unique_ptr<DeviceMatrix> prepare_matrix(const TensorView &tensor, const MatrixOptions &options) = 0;
+    // Matrices that matmul_many() multiplies by the same rows, in that order (a layer's q, k, v and beta
+    // projections). A backend may keep them in one block, rows stacked, and cover them with one product.
+    // The default prepares them one by one.
+    virtual std::vector<std::unique_ptr<DeviceMatrix>> prepare_matrices(const TensorView *const *tensors, size_t count,
+                                                                       const MatrixOptions &options) {
+        std::vector<std::unique_ptr<DeviceMatrix>> out;
+        for (size_t i = 0; i < count; ++i) out.push_back(prepare_matrix(*tensors[i], options));
+        return out;
+    }
     // A 1-D (or conv [D,1,W] -> [D][W]) tensor widened to float32 in a buffer from alloc().
     virtual float *prepare_vector(const TensorView &tensor) = 0;
 

@@ -302,40 +302,54 @@ void same_on_both(std::vector<std::vector<float>> inputs, Op op, double toleranc
         EXPECT_LT(rel_err(on_gpu[i]->read(), on_cpu[i]->read()), tolerance) << "buffer " << i;
 }
 
-// Several projections of the same rows in one call (a decode step's q/k/v/beta, gate/up).
+// Several projections of the same rows in one call (a decode step's q/k/v/beta, gate/up), prepared
+// one by one or stacked in one block (prepare_matrices: one product, scattered to the outputs unless
+// they lie side by side, gap = 0, or the rows are many, M = 100).
+void check_matmul_many(Backend *gpu, bool stacked, int64_t gap, int64_t M, std::mt19937 &rng) {
+    const int64_t K = M == 3 ? 203 : 256;  // 203: rows not 16-byte aligned, the scalar path
+    const int64_t ns[] = {256, 16, 100, 512, 7, 64};
+    std::vector<std::vector<uint16_t>> weights;
+    std::vector<dn::TensorView> views;
+    std::vector<std::unique_ptr<dn::DeviceMatrix>> on_gpu, on_cpu;
+    for (int64_t n : ns) {
+        std::vector<uint16_t> w(size_t(n * K));
+        for (auto &v : w) v = dn::f32_to_bf16(std::uniform_real_distribution<float>(-1, 1)(rng));
+        weights.push_back(std::move(w));
+        dn::TensorView t;
+        t.name = "w", t.dtype = dn::DType::BF16, t.shape = {n, K};
+        t.data = reinterpret_cast<const std::byte *>(weights.back().data());
+        t.nbytes = uint64_t(n * K * 2);
+        views.push_back(t);
+        if (!stacked) on_gpu.push_back(gpu->prepare_matrix(t, DN_PRECISION_EXACT));
+        on_cpu.push_back(cpu().prepare_matrix(t, DN_PRECISION_EXACT));
+    }
+    if (stacked) {
+        std::vector<const dn::TensorView *> pointers;
+        for (const auto &v : views) pointers.push_back(&v);
+        on_gpu = gpu->prepare_matrices(pointers.data(), pointers.size(), DN_PRECISION_EXACT);
+    }
+    int64_t total = 0;
+    for (int64_t n : ns) total += n + gap;
+    std::vector<float> x = random_vector(size_t(M * K), rng), y = random_vector(size_t(M * total), rng);
+    SCOPED_TRACE("M=" + std::to_string(M) + " K=" + std::to_string(K) + (stacked ? " stacked" : "") +
+                 " gap=" + std::to_string(gap));
+    same_on_both({x, y}, [&](Backend &be, std::vector<float *> &p) {
+        std::vector<dn::MatmulTarget> targets;
+        int64_t at = 0;
+        for (size_t i = 0; i < std::size(ns); ++i) {  // outputs side by side in one row, gap columns apart
+            targets.push_back({&be == &cpu() ? on_cpu[i].get() : on_gpu[i].get(), p[1] + at, total});
+            at += ns[i] + gap;
+        }
+        be.matmul_many(p[0], K, M, targets.data(), int(targets.size()));
+    }, M > 8 ? 1e-2 : 2e-5);  // more than 8 rows: bf16 activations on the GPU's tensor cores
+}
+
 TEST(CudaKernels, MatmulManyMatchesCpu) {
     REQUIRE_CUDA(gpu);
     std::mt19937 rng(17);
-    for (int64_t M : {1, 3, 8, 20}) {
-        const int64_t K = M == 3 ? 203 : 256;  // 203: rows not 16-byte aligned, the scalar path
-        const int64_t ns[] = {256, 16, 100, 512, 7, 64};
-        std::vector<std::vector<uint16_t>> weights;
-        std::vector<std::unique_ptr<dn::DeviceMatrix>> on_gpu, on_cpu;
-        for (int64_t n : ns) {
-            std::vector<uint16_t> w(size_t(n * K));
-            for (auto &v : w) v = dn::f32_to_bf16(std::uniform_real_distribution<float>(-1, 1)(rng));
-            weights.push_back(std::move(w));
-            dn::TensorView t;
-            t.name = "w", t.dtype = dn::DType::BF16, t.shape = {n, K};
-            t.data = reinterpret_cast<const std::byte *>(weights.back().data());
-            t.nbytes = uint64_t(n * K * 2);
-            on_gpu.push_back(gpu->prepare_matrix(t, DN_PRECISION_EXACT));
-            on_cpu.push_back(cpu().prepare_matrix(t, DN_PRECISION_EXACT));
-        }
-        int64_t total = 0;
-        for (int64_t n : ns) total += n + 3;
-        std::vector<float> x = random_vector(size_t(M * K), rng), y = random_vector(size_t(M * total), rng);
-        SCOPED_TRACE("M=" + std::to_string(M) + " K=" + std::to_string(K));
-        same_on_both({x, y}, [&](Backend &be, std::vector<float *> &p) {
-            std::vector<dn::MatmulTarget> targets;
-            int64_t at = 0;
-            for (size_t i = 0; i < std::size(ns); ++i) {  // outputs side by side in one row, as B.q/k/v are not
-                targets.push_back({&be == &cpu() ? on_cpu[i].get() : on_gpu[i].get(), p[1] + at, total});
-                at += ns[i] + 3;
-            }
-            be.matmul_many(p[0], K, M, targets.data(), int(targets.size()));
-        }, M > 8 ? 1e-2 : 2e-5);  // more than 8 rows: bf16 activations on the GPU's tensor cores
-    }
+    for (bool stacked : {false, true})
+        for (int64_t gap : {3, 0})
+            for (int64_t M : {1, 3, 8, 20, 100}) check_matmul_many(gpu, stacked, gap, M, rng);
 }
 
 // The MLP's GLU fused into the down projection: gemv-style for decode rows, through a bf16 operand

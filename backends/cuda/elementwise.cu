@@ -434,6 +434,18 @@ __global__ void add_kernel(float *y, const float *x, int64_t n) {
     if (V > 1 && k < n) y[k] += x[k];
 }
 
+__global__ void split_columns_kernel(const float *src, int64_t src_ld, int64_t rows, const ColumnSlices s) {
+    dependent_kernel_begin();
+    const int64_t r = grid_row();
+    if (r >= rows) return;
+    const int64_t width = s.first_col[s.count];
+    for (int64_t c = grid_col(); c < width; c += grid_col_step()) {
+        int j = 0;
+        while (c >= s.first_col[j + 1]) ++j;
+        s.dst[j][r * s.dst_stride[j] + c - s.first_col[j]] = src[r * src_ld + c];
+    }
+}
+
 template <int V>
 __global__ void add_bias_kernel(float *y, int64_t stride, int64_t rows, const float *bias, int dim) {
     dependent_kernel_begin();
@@ -570,6 +582,16 @@ void glu_to_bf16(const float *gate, const float *up, int64_t rows, int dim, MlpA
                          n, act);
     });
     check_launch("glu_to_bf16");
+}
+
+void split_columns(const float *src, int64_t src_ld, int64_t rows, const ColumnSlices &slices, cudaStream_t stream) {
+    if (slices.count < 1 || slices.count > kMaxColumnSlices)
+        fail(DN_ERR_INVALID_ARGUMENT, "split_columns: ", slices.count, " outputs (1..", kMaxColumnSlices, ")");
+    const int64_t width = slices.first_col[slices.count];
+    if (rows <= 0 || width <= 0) return;
+    const RowGrid g = row_grid(rows, width, "split_columns");
+    launch_dependent(split_columns_kernel, g.grid, g.block, 0, stream, "split_columns_kernel", src, src_ld, rows, slices);
+    check_launch("split_columns");
 }
 
 void add_bias(float *y, int64_t stride, int64_t rows, const float *bias, int dim, cudaStream_t stream) {

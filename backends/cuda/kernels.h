@@ -37,6 +37,17 @@ void glu_to_bf16(const float *gate, const float *up, int64_t rows, int dim, MlpA
                  cudaStream_t stream);
 
 // ---- conversions and gathers ----
+// Scatters the columns of src [rows][width] (row stride src_ld) into `count` outputs: columns
+// [first_col[j], first_col[j + 1]) go to dst[j] (row stride dst_stride[j]), from its column 0. The
+// product of several stacked matrices (prepare_matrices) lands in the caller's separate buffers so.
+constexpr int kMaxColumnSlices = 8;
+struct ColumnSlices {
+    int count;
+    int64_t first_col[kMaxColumnSlices + 1];
+    float *dst[kMaxColumnSlices];
+    int64_t dst_stride[kMaxColumnSlices];
+};
+void split_columns(const float *src, int64_t src_ld, int64_t rows, const ColumnSlices &slices, cudaStream_t stream);
 // out[r][c] (bfloat16, dense [rows][cols]) = x[r * x_stride + c].
 void to_bf16(const float *x, int64_t x_stride, int64_t rows, int64_t cols, uint16_t *out, cudaStream_t stream);
 // out[i][:] = table[ids[i]][:] widened to float32; table is [*, cols] bf16 or f32; ids on the device.

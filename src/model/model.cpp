@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <initializer_list>
 #include <map>
+#include <utility>
+#include <vector>
 
 #include "core/checksum.h"
 #include "core/error.h"
@@ -83,6 +86,15 @@ Model::Model(Backend &backend, std::string device, const std::string &directory,
     precision_ = options.precision;
     const MatrixOptions matrix_options(options.precision, options.mapped_weights);
     auto matrix = [&](const std::string &name) { return backend_->prepare_matrix(tensor(name), matrix_options); };
+    // Matrices multiplied by the same rows, in the order forward.cpp passes them to matmul_many(): the
+    // backend may stack them and cover them with one product.
+    auto matrices = [&](std::initializer_list<std::pair<std::string, std::unique_ptr<DeviceMatrix> *>> list) {
+        std::vector<const TensorView *> views;
+        for (const auto &[name, out] : list) views.push_back(&tensor(name));
+        auto prepared = backend_->prepare_matrices(views.data(), views.size(), matrix_options);
+        size_t i = 0;
+        for (const auto &[name, out] : list) *out = std::move(prepared.at(i++));
+    };
     auto vec = [&](const std::string &name) { return vector(tensor(name)); };
 
     try {
@@ -105,16 +117,20 @@ Model::Model(Backend &backend, std::string device, const std::string &directory,
                 }
             } else {
                 DeltaLayerWeights &D = L.delta;
-                D.q_proj = matrix(p + "attn.q_proj.weight");
-                D.k_proj = matrix(p + "attn.k_proj.weight");
-                D.v_proj = matrix(p + "attn.v_proj.weight");
-                if (config_.family == DN_FAMILY_GATED_DELTANET) {
-                    D.a_proj = matrix(p + "attn.a_proj.weight");
-                    D.b_proj = matrix(p + "attn.b_proj.weight");
+                const bool gated = config_.family == DN_FAMILY_GATED_DELTANET;
+                if (gated)
+                    matrices({{p + "attn.q_proj.weight", &D.q_proj}, {p + "attn.k_proj.weight", &D.k_proj},
+                              {p + "attn.v_proj.weight", &D.v_proj}, {p + "attn.b_proj.weight", &D.b_proj},
+                              {p + "attn.a_proj.weight", &D.a_proj}});
+                else if (config_.use_beta)
+                    matrices({{p + "attn.q_proj.weight", &D.q_proj}, {p + "attn.k_proj.weight", &D.k_proj},
+                              {p + "attn.v_proj.weight", &D.v_proj}, {p + "attn.b_proj.weight", &D.b_proj}});
+                else
+                    matrices({{p + "attn.q_proj.weight", &D.q_proj}, {p + "attn.k_proj.weight", &D.k_proj},
+                              {p + "attn.v_proj.weight", &D.v_proj}});
+                if (gated) {
                     D.A_log = vec(p + "attn.A_log");
                     D.dt_bias = vec(p + "attn.dt_bias");
-                } else if (config_.use_beta) {
-                    D.b_proj = matrix(p + "attn.b_proj.weight");
                 }
                 if (config_.use_short_conv) {
                     D.q_conv = vec(p + "attn.q_conv1d.weight");
@@ -126,8 +142,7 @@ Model::Model(Backend &backend, std::string device, const std::string &directory,
                 D.o_proj = matrix(p + "attn.o_proj.weight");
             }
             L.mlp_norm = vec(p + "mlp_norm.weight");
-            L.gate_proj = matrix(p + "mlp.gate_proj.weight");
-            L.up_proj = matrix(p + "mlp.up_proj.weight");
+            matrices({{p + "mlp.gate_proj.weight", &L.gate_proj}, {p + "mlp.up_proj.weight", &L.up_proj}});
             L.down_proj = matrix(p + "mlp.down_proj.weight");
         }
         final_norm_ = vec("model.norm.weight");
